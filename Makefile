@@ -1,0 +1,112 @@
+# dlgrade - top-level Makefile.
+#
+#   make            build libnnref (float and double) and the dlgrade program
+#   make demo       install missing packages, build, run the main job
+#   make test       install missing packages, build, run every test: the
+#                   float and double builds, then once under ASan + UBSan
+#   make bench      timings (never asserted in tests)
+#   make clean
+#
+# Every library comes from pkg-config. Objects go to build/<variant>/, one
+# variant per precision plus a sanitizer build; the sources are the same.
+
+CC      ?= cc
+BUILD   ?= build
+PKGS    := yaml-0.1 zlib openblas jansson libarchive libseccomp
+TESTPKG := check
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla \
+            -Wundef -Wcast-align
+# ISO C11 keeps floating-point contraction off (-ffp-contract=off), so
+# results do not change with the compiler's mood; no -ffast-math anywhere.
+BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARNINGS) -MMD -MP \
+               -Ireference/include $(shell pkg-config --cflags $(PKGS) $(TESTPKG) 2>/dev/null)
+OPT_CFLAGS  ?= -O2 -march=native -g
+LIBS        := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+TEST_LIBS   := $(shell pkg-config --libs $(TESTPKG) 2>/dev/null)
+
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+CFLAGS_float  := $(BASE_CFLAGS) $(OPT_CFLAGS)
+CFLAGS_double := $(BASE_CFLAGS) $(OPT_CFLAGS) -DNN_REAL_DOUBLE
+CFLAGS_asan   := $(BASE_CFLAGS) -O1 -g -DNN_REAL_DOUBLE $(SANITIZE)
+LDFLAGS_asan  := $(SANITIZE)
+
+REF_SRC     := $(wildcard reference/src/*.c)
+REF_TESTS   := $(wildcard reference/tests/check_*.c)
+GRADER_SRC  := $(filter-out grader/src/main.c,$(wildcard grader/src/*.c))
+GRADER_MAIN := $(wildcard grader/src/main.c)
+GRADER_TESTS:= $(wildcard grader/tests/check_*.c)
+VARIANTS    := float double asan
+
+objects = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
+
+.PHONY: all demo test test-unit test-asan bench clean deps
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/float/libnnref.a $(BUILD)/double/libnnref.a \
+     $(if $(GRADER_MAIN),$(BUILD)/float/dlgrade)
+
+deps:
+	@scripts/ensure-deps
+
+# One set of rules per variant, generated so that the three builds cannot
+# drift apart.
+define variant_rules
+$(BUILD)/$(1)/%.o: %.c
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS_$(1)) -I$(BUILD)/$(1) -c $$< -o $$@
+
+$(BUILD)/$(1)/libnnref.a: $(call objects,$(1),$(REF_SRC))
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+$(BUILD)/$(1)/libdlgrade.a: $(call objects,$(1),$(GRADER_SRC))
+	@rm -f $$@
+	ar rcs $$@ $$^
+
+$(BUILD)/$(1)/dlgrade: $(call objects,$(1),$(GRADER_MAIN)) $(BUILD)/$(1)/libdlgrade.a $(BUILD)/$(1)/libnnref.a
+	$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(LIBS)
+
+# The test runner finds its suites by their `Suite *name_suite(void)`
+# definitions, so adding a check_*.c file is all it takes to add tests.
+$(BUILD)/$(1)/suites.def: $(REF_TESTS) $(GRADER_TESTS)
+	@mkdir -p $$(@D)
+	sed -n 's/^Suite \*\([a-z0-9_]*_suite\)(void)$$$$/SUITE(\1)/p' $$^ > $$@.tmp
+	mv $$@.tmp $$@
+
+$(BUILD)/$(1)/reference/tests/test_main.o: $(BUILD)/$(1)/suites.def
+
+$(BUILD)/$(1)/check-all: $(call objects,$(1),reference/tests/test_main.c $(REF_TESTS) $(GRADER_TESTS)) \
+                          $(BUILD)/$(1)/libdlgrade.a $(BUILD)/$(1)/libnnref.a
+	$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(LIBS) $$(TEST_LIBS)
+endef
+$(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo $(BUILD)
+
+# Each runner prints Check's own summary line; CK_FORK=yes isolates crashes.
+test: deps
+	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory test-asan
+
+test-unit: $(BUILD)/float/check-all $(BUILD)/double/check-all all
+	@echo "== unit tests, float build"
+	CK_FORK=yes $(BUILD)/float/check-all
+	@echo "== unit tests, double build"
+	CK_FORK=yes $(BUILD)/double/check-all
+
+test-asan: $(BUILD)/asan/check-all
+	@echo "== unit tests, double build under AddressSanitizer + UBSan"
+	CK_FORK=yes ASAN_OPTIONS=detect_leaks=1 $(BUILD)/asan/check-all
+
+bench: deps all
+	@scripts/bench $(BUILD)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
