@@ -38,6 +38,7 @@ REF_TESTS   := $(wildcard reference/tests/check_*.c)
 GRADER_SRC  := $(filter-out grader/src/main.c,$(wildcard grader/src/*.c))
 GRADER_MAIN := $(wildcard grader/src/main.c)
 GRADER_TESTS:= $(wildcard grader/tests/check_*.c)
+TEST_SUPPORT:= reference/tests/test_main.c reference/tests/fixture.c
 VARIANTS    := float double asan
 
 objects = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
@@ -56,31 +57,36 @@ deps:
 define variant_rules
 $(BUILD)/$(1)/%.o: %.c
 	@mkdir -p $$(@D)
-	$$(CC) $$(CFLAGS_$(1)) -I$(BUILD)/$(1) -c $$< -o $$@
+	@echo "  CC [$(1)] $$<"
+	@$$(CC) $$(CFLAGS_$(1)) -I$(BUILD)/$(1) -c $$< -o $$@
 
 $(BUILD)/$(1)/libnnref.a: $(call objects,$(1),$(REF_SRC))
 	@rm -f $$@
-	ar rcs $$@ $$^
+	@echo "  AR $$@"
+	@ar rcs $$@ $$^
 
 $(BUILD)/$(1)/libdlgrade.a: $(call objects,$(1),$(GRADER_SRC))
 	@rm -f $$@
-	ar rcs $$@ $$^
+	@echo "  AR $$@"
+	@ar rcs $$@ $$^
 
 $(BUILD)/$(1)/dlgrade: $(call objects,$(1),$(GRADER_MAIN)) $(BUILD)/$(1)/libdlgrade.a $(BUILD)/$(1)/libnnref.a
-	$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(LIBS)
+	@echo "  LD $$@"
+	@$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(LIBS)
 
 # The test runner finds its suites by their `Suite *name_suite(void)`
 # definitions, so adding a check_*.c file is all it takes to add tests.
 $(BUILD)/$(1)/suites.def: $(REF_TESTS) $(GRADER_TESTS)
 	@mkdir -p $$(@D)
-	sed -n 's/^Suite \*\([a-z0-9_]*_suite\)(void)$$$$/SUITE(\1)/p' $$^ > $$@.tmp
-	mv $$@.tmp $$@
+	@sed -n 's/^Suite \*\([a-z0-9_]*_suite\)(void)$$$$/SUITE(\1)/p' $$^ > $$@.tmp
+	@mv $$@.tmp $$@
 
 $(BUILD)/$(1)/reference/tests/test_main.o: $(BUILD)/$(1)/suites.def
 
-$(BUILD)/$(1)/check-all: $(call objects,$(1),reference/tests/test_main.c $(REF_TESTS) $(GRADER_TESTS)) \
+$(BUILD)/$(1)/check-all: $(call objects,$(1),$(TEST_SUPPORT) $(REF_TESTS) $(GRADER_TESTS)) \
                           $(BUILD)/$(1)/libdlgrade.a $(BUILD)/$(1)/libnnref.a
-	$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(LIBS) $$(TEST_LIBS)
+	@echo "  LD $$@"
+	@$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(LIBS) $$(TEST_LIBS)
 endef
 $(foreach v,$(VARIANTS),$(eval $(call variant_rules,$(v))))
 
