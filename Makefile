@@ -33,7 +33,7 @@ CFLAGS_double := $(BASE_CFLAGS) $(OPT_CFLAGS) -DNN_REAL_DOUBLE
 CFLAGS_asan   := $(BASE_CFLAGS) -O1 -g -DNN_REAL_DOUBLE $(SANITIZE)
 LDFLAGS_asan  := $(SANITIZE)
 
-REF_SRC     := $(wildcard reference/src/*.c)
+REF_SRC     := $(wildcard reference/src/*.c reference/src/network/*.c)
 REF_TESTS   := $(wildcard reference/tests/check_*.c)
 GRADER_SRC  := $(filter-out grader/src/main.c,$(wildcard grader/src/*.c))
 GRADER_MAIN := $(wildcard grader/src/main.c)
