@@ -20,7 +20,6 @@ int dg_exit_status(nn_status status);
 
 /* Each subcommand receives argv from its own name on. */
 int dg_command_train(int argc, char **argv);
-int dg_command_summary(int argc, char **argv);
 
 /*
  * Opens a named dataset as a train/test pair: "fashion-mnist" (the Debian

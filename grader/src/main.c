@@ -20,8 +20,6 @@ static void usage(FILE *out)
           "  train MODEL.yaml [--data NAME] [--epochs N] [--seed N] [--save FILE]\n"
           "                   [--curve FILE] [--limit N] [--threads N]\n"
           "        train a model with the reference units and report loss and accuracy\n"
-          "  summary MODEL.yaml\n"
-          "        print each layer's output shape, parameters, receptive field, FLOPs\n"
           "\n"
           "Run `dlgrade COMMAND --help` for a command's options.\n",
           out);
@@ -41,8 +39,6 @@ int main(int argc, char **argv)
     }
     if (strcmp(command, "train") == 0)
         return dg_command_train(argc - 1, argv + 1);
-    if (strcmp(command, "summary") == 0)
-        return dg_command_summary(argc - 1, argv + 1);
     fprintf(stderr, "dlgrade: unknown command '%s'\n\n", command);
     usage(stderr);
     return DG_EXIT_USAGE;
