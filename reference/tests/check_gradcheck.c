@@ -462,6 +462,51 @@ START_TEST(a_step_lost_in_rounding_is_an_error_not_a_pass)
 }
 END_TEST
 
+/* L(x) = sum_i c_i x_i with small integer c_i. */
+typedef struct linear_context {
+    const nn_real *x;
+    const double *c;
+    size_t n;
+} linear_context;
+
+static double linear_loss(void *context)
+{
+    const linear_context *l = context;
+    double sum = 0;
+    for (size_t i = 0; i < l->n; i++)
+        sum += l->c[i] * (double)l->x[i];
+    return sum;
+}
+
+START_TEST(the_step_is_measured_after_rounding)
+{
+    /* Near 1000 a float is spaced 6e-5 apart, so x +- 0.01 rounds by up to
+     * 3e-3 of the step. Dividing by the steps actually taken keeps the
+     * difference quotient of a linear function exact (in float, the loss
+     * sums exact products in double); dividing by 2h would be off by ~1e-3.
+     * In double the loss's own rounding, ~1e-6 here, is the limit. */
+    enum { N = 8 };
+    nn_rng rng;
+    nn_rng_seed(&rng, 39);
+    nn_real x[N], g[N];
+    double c[N];
+    test_fill_uniform(x, N, &rng, 500, 1000);
+    for (int i = 0; i < N; i++) {
+        c[i] = 1 + i % 7;
+        g[i] = (nn_real)c[i];
+    }
+    linear_context l = { x, c, N };
+    nn_gradcheck_config config = nn_gradcheck_default_config();
+    nn_gradcheck_result result;
+    ck_assert_int_eq(nn_gradcheck(&result, x, g, N, linear_loss, &l, &config, &rng, NULL),
+                     NN_OK);
+    ck_assert(result.passed);
+    ck_assert_msg(result.worst_relative_error <= 1e-5,
+                  "relative error %g at %zu: the quotient does not use the rounded step",
+                  result.worst_relative_error, result.worst_index);
+}
+END_TEST
+
 START_TEST(x_is_restored_bit_for_bit_after_the_check)
 {
     enum { N = 64 };
@@ -582,6 +627,7 @@ Suite *gradcheck_suite(void)
     tcase_add_test(mechanics, bad_arguments_are_errors);
     tcase_add_test(mechanics, a_loss_that_is_not_finite_is_an_error_and_x_is_restored);
     tcase_add_test(mechanics, a_step_lost_in_rounding_is_an_error_not_a_pass);
+    tcase_add_test(mechanics, the_step_is_measured_after_rounding);
     tcase_add_test(mechanics, x_is_restored_bit_for_bit_after_the_check);
     suite_add_tcase(suite, mechanics);
 
