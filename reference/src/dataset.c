@@ -3,6 +3,7 @@
  */
 #include "nn/dataset.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,15 +19,31 @@ nn_status nn_dataset_new(nn_dataset **out, const char *name, size_t count,
     if (count == 0 || target_size == 0)
         return nn_error_set(err, NN_ERR_ARGUMENT, "dataset %s: %zu samples of %zu targets",
                             name, count, target_size);
+    if (target_kind != NN_TARGET_CLASS && target_kind != NN_TARGET_MAP
+        && target_kind != NN_TARGET_REAL)
+        return nn_error_set(err, NN_ERR_ARGUMENT, "dataset %s: unknown target kind %d", name,
+                            (int)target_kind);
+    if (target_kind == NN_TARGET_CLASS && target_size != 1)
+        return nn_error_set(err, NN_ERR_ARGUMENT,
+                            "dataset %s: class targets are one label per sample, not %zu",
+                            name, target_size);
     if (target_kind != NN_TARGET_REAL && class_count < 1)
         return nn_error_set(err, NN_ERR_ARGUMENT, "dataset %s: %d classes", name, class_count);
+    /* count * sample_size and count * target_size must not wrap around:
+     * a wrapped product would allocate a small buffer for a huge count. */
+    size_t sample_size = nn_shape_size(sample_shape);
+    size_t widest = sample_size > target_size ? sample_size : target_size;
+    if (count > SIZE_MAX / sizeof(nn_real) / widest)
+        return nn_error_set(err, NN_ERR_ARGUMENT,
+                            "dataset %s: %zu samples of %zu inputs and %zu targets are too many",
+                            name, count, sample_size, target_size);
     nn_dataset *dataset = calloc(1, sizeof *dataset);
     if (dataset == NULL)
         return nn_error_set(err, NN_ERR_MEMORY, "dataset %s: out of memory", name);
     snprintf(dataset->name, sizeof dataset->name, "%s", name);
     dataset->count = count;
     dataset->sample_shape = *sample_shape;
-    dataset->sample_size = nn_shape_size(sample_shape);
+    dataset->sample_size = sample_size;
     dataset->target_kind = target_kind;
     dataset->target_size = target_size;
     dataset->class_count = target_kind == NN_TARGET_REAL ? 0 : class_count;

@@ -12,11 +12,16 @@ nn_status nn_error_set(nn_error *err, nn_status status, const char *format, ...)
 {
     if (err == NULL)
         return status;
-    err->status = status;
+    /* Format into a scratch buffer first: an argument may be err->message
+     * itself ("%s (line %d)", err->message, ...), and vsnprintf must not
+     * read from the buffer it is writing. */
+    char text[NN_ERROR_MESSAGE_SIZE];
     va_list args;
     va_start(args, format);
-    vsnprintf(err->message, sizeof err->message, format, args);
+    vsnprintf(text, sizeof text, format, args);
     va_end(args);
+    err->status = status;
+    memcpy(err->message, text, strlen(text) + 1);
     return status;
 }
 

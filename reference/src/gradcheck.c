@@ -93,13 +93,28 @@ nn_status nn_gradcheck(nn_gradcheck_result *result, nn_real *x, const nn_real *a
             return nn_error_set(err, NN_ERR_NUMERIC,
                                 "gradient check: the loss is not finite at coordinate %zu", i);
         }
+        if (plus_point == minus_point) {
+            /* x[i] is so large that x[i] +- h rounds back to x[i]: the
+             * difference quotient would be 0/0 and the coordinate would
+             * silently drop out of the comparison. */
+            free(indices);
+            *result = r;
+            return nn_error_set(err, NN_ERR_NUMERIC,
+                                "gradient check: step %g vanishes in rounding at coordinate "
+                                "%zu (x = %g)", config->step, i, (double)saved);
+        }
         double numeric = (loss_plus - loss_minus) / (plus_point - minus_point);
         double a = analytic[i];
         double scale = fmax(fmax(fabs(a), fabs(numeric)), config->denominator_floor);
-        double relative = fabs(a - numeric) / scale;
-        if (!isfinite(a))
+        double difference = fabs(a - numeric);
+        /* Equal values agree even with a zero floor, where 0/0 would be NaN
+         * and NaN compares false with everything. */
+        double relative = difference == 0 ? 0 : difference / scale;
+        if (!isfinite(a) || !isfinite(relative))
             relative = INFINITY;
-        if (fabs(a) > config->denominator_floor || fabs(numeric) > config->denominator_floor)
+        /* A NaN or infinite analytic value is wrong, not zero. */
+        if (!isfinite(a) || fabs(a) > config->denominator_floor
+            || fabs(numeric) > config->denominator_floor)
             r.all_zero = false;
         if (relative > r.worst_relative_error) {
             r.worst_relative_error = relative;

@@ -126,6 +126,11 @@ nn_tensor nn_tensor_view(nn_real *data, const nn_shape *shape)
 
 nn_status nn_tensor_reshape(nn_tensor *tensor, const nn_shape *shape, nn_error *err)
 {
+    /* Validate first: nn_shape_size() of a rank above NN_MAX_DIMS would
+     * read past dims[]. */
+    nn_status status = nn_shape_validate(shape, "reshape", err);
+    if (status != NN_OK)
+        return status;
     if (nn_shape_size(shape) != tensor->size) {
         char from[64], to[64];
         return nn_error_set(err, NN_ERR_SHAPE, "reshape %s to %s: sizes differ (%zu vs %zu)",
@@ -162,7 +167,11 @@ nn_status nn_tensor_copy(nn_tensor *destination, const nn_tensor *source, nn_err
 
 nn_real *nn_tensor_at4(const nn_tensor *tensor, size_t n, size_t c, size_t h, size_t w)
 {
-    const size_t *d = tensor->shape.dims;
+    /* Dimensions past the rank count as 1, whatever the shape holds there: a
+     * shape written as a literal leaves them at 0, the constructors at 1. */
+    size_t d[NN_MAX_DIMS];
+    for (int i = 0; i < NN_MAX_DIMS; i++)
+        d[i] = i < tensor->shape.rank ? tensor->shape.dims[i] : 1;
     assert(n < d[0] && c < d[1] && h < d[2] && w < d[3]);
     return tensor->data + ((n * d[1] + c) * d[2] + h) * d[3] + w;
 }

@@ -49,7 +49,9 @@ nn_status nn_error_set(nn_error *err, nn_status status, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Prefixes err's message with more context ("loading model.bin: ...") and
- * returns its status. */
+ * returns its status. With a NULL err there is no status to return and the
+ * result is NN_OK: write `nn_error_prefix(err, ...); return status;`, not
+ * `return nn_error_prefix(err, ...);`, where err may be NULL. */
 nn_status nn_error_prefix(nn_error *err, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 

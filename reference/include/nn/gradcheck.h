@@ -52,7 +52,8 @@ nn_gradcheck_config nn_gradcheck_default_config(void);
  * Checks `analytic` (count values, the claimed dL/dx) against central
  * differences of loss(context) in x (count values, perturbed in place and
  * restored). Fills result; returns NN_OK whenever the check could run, even
- * if it failed, and an error for bad arguments or a loss that is not finite.
+ * if it failed, and an error for bad arguments, a loss that is not finite, or
+ * a step that vanishes in rounding at some x[i] (NN_ERR_NUMERIC).
  */
 nn_status nn_gradcheck(nn_gradcheck_result *result, nn_real *x, const nn_real *analytic,
                        size_t count, nn_gradcheck_loss_fn loss, void *context,
