@@ -32,6 +32,8 @@ nn_status nn_linear_forward(nn_real *out, const nn_real *x, const nn_real *weigh
 nn_status nn_linear_backward(nn_real *dx, nn_real *dweight, nn_real *dbias, const nn_real *dout,
                              const nn_real *x, const nn_real *weight, int batch,
                              int in_features, int out_features);
+/* Learnable values: O*I weights, plus O biases when the layer has them. */
+size_t nn_linear_parameter_count(int in_features, int out_features, bool bias);
 
 /* ---- elementwise activations: count values each ------------------------ */
 
@@ -67,7 +69,9 @@ nn_status nn_softmax_backward(nn_real *dx, const nn_real *dout, const nn_real *o
 /* ---- dropout (inverted): training keeps a unit with probability 1 - p and
  * scales it by 1 / (1 - p), so eval mode is the identity ------------------ */
 
-/* mask: (count), saved for backward: 0 or 1 / (1 - p) in training, 1 in eval */
+/* mask: (count), saved for backward: 0 or 1 / (1 - p) in training, 1 in eval.
+ * drop_probability p must be in [0, 1): the caller validates it, the kernel
+ * cannot fail. Eval mode and p = 0 draw nothing from rng (it may be NULL). */
 nn_status nn_dropout_forward(nn_real *out, nn_real *mask, const nn_real *x, size_t count,
                              nn_real drop_probability, bool training, nn_rng *rng);
 nn_status nn_dropout_backward(nn_real *dx, const nn_real *dout, const nn_real *mask,
@@ -97,6 +101,9 @@ nn_status nn_batchnorm_backward(nn_real *dx, nn_real *dgamma, nn_real *dbeta, co
                                 const nn_real *x, const nn_real *saved_mean,
                                 const nn_real *saved_inv_std, const nn_real *gamma, int batch,
                                 int channels, int spatial, const nn_batchnorm_config *config);
+/* Learnable values: gamma and beta, one of each per channel (2 C). The
+ * running statistics are state, not parameters. */
+size_t nn_batchnorm_parameter_count(int channels);
 
 /* ---- flatten: (N, C, H, W) to (N, C*H*W); the data does not move ---------- */
 
