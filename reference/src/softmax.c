@@ -33,8 +33,8 @@ nn_status nn_softmax_forward(nn_real *out, const nn_real *x, int batch, int clas
         for (size_t k = 1; k < k_count; k++)
             if (z[k] > max)
                 max = z[k];
-        /* exp and the sum in double, so the float build's rows still sum
-         * to 1 within a float rounding however large K is. */
+        /* The sum accumulates in double so that a float row with many
+         * classes does not drift away from summing to 1. */
         double sum = 0.0;
         for (size_t k = 0; k < k_count; k++) {
             double e = exp((double)z[k] - (double)max);

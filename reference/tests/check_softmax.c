@@ -237,10 +237,12 @@ START_TEST(softmax_of_huge_logits_stays_finite)
 {
     /* exp(1000) overflows (inf / inf = NaN); after subtracting the row
      * maximum no exp overflows, which the floating-point flag confirms.
-     * Row 0: one logit dominates; row 1: two tie at the top; row 2: all
-     * hugely negative and equal, so uniform. */
-    enum { N = 3, K = 4 };
+     * Row 0: the first logit dominates; row 1: the last one does (a scan
+     * for the maximum must reach the end); row 2: two tie at the top;
+     * row 3: all hugely negative and equal, so uniform. */
+    enum { N = 4, K = 4 };
     nn_real x[N * K] = { 1000, 0, -1000, 10,
+                         -1000, 10, 0, 1000,
                          1000, 1000, -1000, 0,
                          -1000, -1000, -1000, -1000 };
     nn_real y[N * K], dout[N * K], dx[N * K] = { 0 };
@@ -254,7 +256,8 @@ START_TEST(softmax_of_huge_logits_stays_finite)
         ck_assert_msg(isfinite(y[i]), "y[%d] = %g", i, (double)y[i]);
         ck_assert_msg(isfinite(dx[i]), "dx[%d] = %g", i, (double)dx[i]);
     }
-    const double expected[N * K] = { 1, 0, 0, 0, 0.5, 0.5, 0, 0, 0.25, 0.25, 0.25, 0.25 };
+    const double expected[N * K] = { 1, 0, 0, 0, 0, 0, 0, 1, 0.5, 0.5, 0, 0,
+                                     0.25, 0.25, 0.25, 0.25 };
     for (int i = 0; i < N * K; i++)
         ck_assert_real_near(y[i], expected[i], TEST_TOLERANCE);
 }
