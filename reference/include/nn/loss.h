@@ -22,7 +22,11 @@ nn_status nn_mse_loss_backward(nn_real *dprediction, const nn_real *prediction,
                                const nn_real *target, size_t count, nn_real scale);
 
 /* BCE on probabilities p in (0, 1): mean -(t log p + (1 - t) log(1 - p));
- * p is clamped to [eps, 1 - eps] so that log never sees 0. */
+ * p is clamped, in double, to [eps, 1 - eps] with eps = NN_BCE_EPSILON so
+ * that log never sees 0. Backward evaluates (p - t) / (p (1 - p)) at the
+ * clamped p, so a saturated probability still gets a finite gradient that
+ * points the right way. */
+#define NN_BCE_EPSILON 1e-12
 nn_status nn_bce_loss_forward(double *loss, const nn_real *probability, const nn_real *target,
                               size_t count);
 nn_status nn_bce_loss_backward(nn_real *dprobability, const nn_real *probability,
