@@ -10,8 +10,11 @@
  *     m^ = m / (1 - b1^t),       v^ = v / (1 - b2^t),
  * and the step is w <- w - lr m^ / (sqrt(v^) + eps), about lr per
  * coordinate at t = 1. Without the correction the first step is
- * lr (1 - b1) / sqrt(1 - b2) = 0.32 lr for the usual betas, and with b1 and
- * b2 closer to 1 it can be far smaller; the switch exists only to show it.
+ * lr (1 - b1) / sqrt(1 - b2) per coordinate: m's zero start shrinks it,
+ * v's zero start (in the denominator) inflates it, and which wins depends on
+ * the betas: 3.2 lr for the usual 0.9 and 0.999, 0.32 lr for 0.9 and 0.9.
+ * Either way the early steps are off by a factor that has nothing to do
+ * with the problem; the switch exists only to show it.
  *
  * Weight decay comes in two forms. Adam's (coupled) adds wd w to the
  * gradient, so the decay passes through the adaptive denominator and large,
