@@ -120,7 +120,7 @@ nn_optimizer_config nn_optimizer_default_config(nn_optimizer_kind kind, double l
 /* One update of every parameter from its current gradient. Returns the
  * first failing kernel's status (then some parameters may be updated). */
 nn_status nn_optimizer_step(nn_optimizer *optimizer);
-/* Scales all learning rates (schedules call this). */
+/* Sets the learning rate (a schedule calls this once an epoch). */
 void nn_optimizer_set_learning_rate(nn_optimizer *optimizer, double learning_rate);
 double nn_optimizer_learning_rate(const nn_optimizer *optimizer);
 /* "sgd", "rmsprop", "adam" (AdamW is adam with decoupled decay) */
@@ -133,8 +133,9 @@ typedef enum nn_schedule_kind {
     NN_SCHEDULE_CONSTANT,
     NN_SCHEDULE_STEP,         /* lr = base gamma^floor(epoch / step_size) */
     NN_SCHEDULE_EXPONENTIAL,  /* lr = base gamma^epoch */
-    NN_SCHEDULE_PLATEAU       /* lr *= gamma after `patience` epochs without
-                                 an improvement of the monitored loss */
+    NN_SCHEDULE_PLATEAU       /* lr *= gamma once more than `patience` epochs
+                                 in a row bring no improvement of the
+                                 monitored loss (PyTorch's rule) */
 } nn_schedule_kind;
 
 typedef struct nn_schedule {
