@@ -5,7 +5,7 @@
  * Step kernels update one parameter array in place from its gradient; the
  * nn_optimizer object applies a kernel to every parameter of a network and
  * owns the per-parameter state (velocities, moments). One unit a file:
- * sgd.c, rmsprop.c, adam.c, init.c, schedule.c, optimizer.c.
+ * sgd.c, rmsprop.c, adam.c, l2_penalty.c, init.c, schedule.c, optimizer.c.
  */
 #ifndef NN_OPTIM_H
 #define NN_OPTIM_H
@@ -26,7 +26,8 @@ typedef struct nn_sgd_config {
 
 /* v = momentum v + g;  w -= lr * (nesterov ? g + momentum v : v)
  * (PyTorch's form). With weight decay, g = grad + wd w, so plain SGD gives
- * w = (1 - lr wd) w - lr grad. velocity: (count), zero at the start. */
+ * w = (1 - lr wd) w - lr grad. velocity: (count), zero at the start; not
+ * touched, and may be NULL, when momentum is 0. */
 nn_status nn_sgd_step(nn_real *weights, nn_real *velocity, const nn_real *grad, size_t count,
                       const nn_sgd_config *config);
 
@@ -52,7 +53,7 @@ typedef struct nn_adam_config {
 
 /* m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
  * m^ = m / (1 - b1^t); v^ = v / (1 - b2^t); w -= lr m^ / (sqrt(v^) + eps).
- * step is t, counted from 1. */
+ * step is t, counted from 1 (NN_ERR_ARGUMENT below 1). */
 nn_status nn_adam_step(nn_real *weights, nn_real *first_moment, nn_real *second_moment,
                        const nn_real *grad, size_t count, long step,
                        const nn_adam_config *config);
@@ -112,12 +113,19 @@ nn_status nn_optimizer_new(nn_optimizer **out, const nn_optimizer_config *config
                            const nn_parameter *parameters, size_t parameter_count,
                            nn_error *err);
 void nn_optimizer_free(nn_optimizer *optimizer);
-/* One update of every parameter from its current gradient. */
+/* PyTorch's defaults for every kind (no momentum or weight decay; RMSProp
+ * decay 0.99; Adam betas 0.9, 0.999 with bias correction; eps 1e-8), with
+ * learning_rate in all three. */
+nn_optimizer_config nn_optimizer_default_config(nn_optimizer_kind kind, double learning_rate);
+/* One update of every parameter from its current gradient. Returns the
+ * first failing kernel's status (then some parameters may be updated). */
 nn_status nn_optimizer_step(nn_optimizer *optimizer);
-/* Scales all learning rates (schedules call this). */
+/* Sets the learning rate (a schedule calls this once an epoch). */
 void nn_optimizer_set_learning_rate(nn_optimizer *optimizer, double learning_rate);
 double nn_optimizer_learning_rate(const nn_optimizer *optimizer);
+/* "sgd", "rmsprop", "adam" (AdamW is adam with decoupled decay) */
 nn_status nn_optimizer_kind_parse(nn_optimizer_kind *kind, const char *name, nn_error *err);
+const char *nn_optimizer_kind_name(nn_optimizer_kind kind);
 
 /* ---- learning-rate schedules -------------------------------------------- */
 
@@ -125,8 +133,9 @@ typedef enum nn_schedule_kind {
     NN_SCHEDULE_CONSTANT,
     NN_SCHEDULE_STEP,         /* lr = base gamma^floor(epoch / step_size) */
     NN_SCHEDULE_EXPONENTIAL,  /* lr = base gamma^epoch */
-    NN_SCHEDULE_PLATEAU       /* lr *= gamma after `patience` epochs without
-                                 an improvement of the monitored loss */
+    NN_SCHEDULE_PLATEAU       /* lr *= gamma once more than `patience` epochs
+                                 in a row bring no improvement of the
+                                 monitored loss (PyTorch's rule) */
 } nn_schedule_kind;
 
 typedef struct nn_schedule {
@@ -143,11 +152,18 @@ typedef struct nn_schedule {
     double current;
 } nn_schedule;
 
+/* Sets threshold to 1e-4 and min_learning_rate to 0 (PyTorch's defaults);
+ * the caller may change both before the first nn_schedule_next. */
 void nn_schedule_init(nn_schedule *schedule, nn_schedule_kind kind, double base_learning_rate,
                       double gamma, int step_size, int patience);
+/* Refuses settings that cannot work (gamma outside (0, 1], step_size < 1,
+ * negative rates or patience), naming the field. */
+nn_status nn_schedule_validate(const nn_schedule *schedule, nn_error *err);
 /* The learning rate for the epoch that starts after `epoch` epochs ended
  * with validation loss `loss` (ignored except by the plateau schedule). */
 double nn_schedule_next(nn_schedule *schedule, int epoch, double loss);
+/* "constant", "step", "exponential", "plateau" */
 nn_status nn_schedule_kind_parse(nn_schedule_kind *kind, const char *name, nn_error *err);
+const char *nn_schedule_kind_name(nn_schedule_kind kind);
 
 #endif
