@@ -494,27 +494,27 @@ END_TEST
 
 START_TEST(brightness_contrast_follows_formula_on_known_values)
 {
-    /* mean 0.5; (x - 0.5) * 2 + 0.5 + 0.1 = 2x - 0.4, then clamped */
-    const nn_real image[4] = { (nn_real)0.2, (nn_real)0.4, (nn_real)0.6, (nn_real)0.8 };
-    const double expected[4] = { 0.0, 0.4, 0.8, 1.0 };
+    /* mean 0.4; (x - 0.4) * 2 + 0.4 + 0.1 = 2x - 0.3, then clamped */
+    const nn_real image[4] = { (nn_real)0.1, (nn_real)0.3, (nn_real)0.5, (nn_real)0.7 };
+    const double expected[4] = { 0.0, 0.3, 0.7, 1.0 };
     nn_real out[4];
     nn_error err;
     assert_ok(nn_augment_brightness_contrast(out, image, 1, 2, 2, 0.1, 2.0, &err), &err);
     for (int i = 0; i < 4; i++)
         ck_assert_real_near(out[i], expected[i], TEST_TOLERANCE);
 
-    /* contrast 0.5 and brightness -0.2: 0.5x + 0.25 - 0.2 = 0.5x + 0.05 */
-    const double halved[4] = { 0.15, 0.25, 0.35, 0.45 };
+    /* contrast 0.5 and brightness -0.2: 0.5x + 0.2 - 0.2 = 0.5x */
+    const double halved[4] = { 0.05, 0.15, 0.25, 0.35 };
     assert_ok(nn_augment_brightness_contrast(out, image, 1, 2, 2, -0.2, 0.5, &err), &err);
     for (int i = 0; i < 4; i++)
         ck_assert_real_near(out[i], halved[i], TEST_TOLERANCE);
 
     /* contrast 0 flattens to the mean of the whole image, over channels:
-     * channel means 0.3 and 0.7, image mean 0.5 */
-    const nn_real two[4] = { (nn_real)0.2, (nn_real)0.4, (nn_real)0.6, (nn_real)0.8 };
+     * channel means 0.2 and 0.7, image mean 0.45 */
+    const nn_real two[4] = { (nn_real)0.1, (nn_real)0.3, (nn_real)0.6, (nn_real)0.8 };
     assert_ok(nn_augment_brightness_contrast(out, two, 2, 1, 2, 0.0, 0.0, &err), &err);
     for (int i = 0; i < 4; i++)
-        ck_assert_real_near(out[i], 0.5, TEST_TOLERANCE);
+        ck_assert_real_near(out[i], 0.45, TEST_TOLERANCE);
 
     /* contrast 1 and brightness 0 is the identity, in place too */
     nn_real copy[4];

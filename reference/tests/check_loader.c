@@ -111,6 +111,22 @@ START_TEST(same_seed_gives_same_order_and_different_seed_another)
         /* 40! orders: two seeds agreeing would be a broken generator */
         ck_assert(memcmp(orders[0][e], orders[2][e], sizeof orders[0][e]) != 0);
     }
+    /* the caller's generator moved on by exactly one draw, so a second
+     * loader made from it shuffles differently */
+    nn_rng rng, expected;
+    nn_rng_seed(&rng, 7);
+    expected = rng;
+    nn_rng_next(&expected);
+    nn_loader *second;
+    nn_error err;
+    assert_ok(nn_loader_new(&second, dataset, 6, true, false, &rng, &err), &err);
+    ck_assert(memcmp(&rng, &expected, sizeof rng) == 0);
+    nn_loader_free(second);
+    assert_ok(nn_loader_new(&second, dataset, 6, true, false, &rng, &err), &err);
+    size_t other[40];
+    epoch_order(second, other, count);
+    ck_assert(memcmp(orders[0][0], other, sizeof other) != 0);
+    nn_loader_free(second);
     /* reshuffled each epoch, and not left in dataset order */
     ck_assert(memcmp(orders[0][0], orders[0][1], sizeof orders[0][0]) != 0);
     ck_assert(memcmp(orders[0][1], orders[0][2], sizeof orders[0][0]) != 0);
