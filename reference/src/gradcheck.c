@@ -11,9 +11,14 @@ nn_gradcheck_config nn_gradcheck_default_config(void)
 {
     nn_gradcheck_config config = {
 #if NN_REAL_IS_DOUBLE
-        .step = 1e-6,
-        .tolerance = 1e-6,
-        .denominator_floor = 1e-10,
+        /* Rounding puts noise of about DBL_EPSILON |L| / h on every numeric
+         * derivative: 2e-11 |L| for h = 1e-5. The floor turns the test into an
+         * absolute one, |a - n| <= tolerance * floor = 1e-9, for entries below
+         * 1e-4, so a correct gradient with tiny entries is not failed for
+         * that noise, while a wrong one (off by more than 1e-9) still is. */
+        .step = 1e-5,
+        .tolerance = 1e-5,
+        .denominator_floor = 1e-4,
 #else
         .step = 1e-2,
         .tolerance = 2e-2,

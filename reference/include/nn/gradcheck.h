@@ -9,7 +9,7 @@
  * by the relative error |a - n| / max(|a|, |n|, floor). The step actually
  * taken is measured after rounding x[i] +- h to nn_real, so the check stays
  * exact in its arithmetic in the float build; it is meant to run in the
- * double build, where h = 1e-6 gives errors near 1e-9 for smooth functions.
+ * double build, where h = 1e-5 gives errors near 1e-10 for smooth functions.
  *
  * Large tensors are sampled: K distinct coordinates drawn with the rng.
  * A gradient that is zero at every checked coordinate proves nothing (a
