@@ -136,6 +136,33 @@ START_TEST(valid_files_round_trip_in_every_rank)
 }
 END_TEST
 
+/* Past the reader's first allocation (64 MiB) its buffer grows: the bytes
+ * on both sides of the boundary and at the end must survive the move. */
+START_TEST(data_larger_than_the_first_allocation_is_read_whole)
+{
+    scratch s;
+    scratch_open(&s, "big.idx.gz");
+    const size_t dims[2] = { 2, ((size_t)32 << 20) + 3 };
+    size_t size = dims[0] * dims[1];
+    unsigned char *data = calloc(size, 1);
+    ck_assert_ptr_nonnull(data);
+    const size_t marks[] = { 0, ((size_t)64 << 20) - 1, (size_t)64 << 20, size - 1 };
+    for (size_t m = 0; m < 4; m++)
+        data[marks[m]] = (unsigned char)(m + 1);
+    nn_error err;
+    ck_assert_int_eq(nn_idx_save_gz(s.path, 2, dims, data, &err), NN_OK);
+    nn_idx *idx;
+    ck_assert_msg(nn_idx_load(&idx, s.path, &err) == NN_OK, "%s", err.message);
+    ck_assert_uint_eq(idx->size, size);
+    ck_assert_int_eq(memcmp(idx->data, data, size), 0);
+    for (size_t m = 0; m < 4; m++)
+        ck_assert_uint_eq(idx->data[marks[m]], m + 1);
+    nn_idx_free(idx);
+    free(data);
+    test_remove_dir(s.dir);
+}
+END_TEST
+
 START_TEST(written_file_is_gzip_with_the_idx_header)
 {
     scratch s;
@@ -521,6 +548,7 @@ Suite *idx_suite(void)
     Suite *suite = suite_create("idx");
     TCase *valid = tcase_create("valid");
     tcase_add_test(valid, valid_files_round_trip_in_every_rank);
+    tcase_add_test(valid, data_larger_than_the_first_allocation_is_read_whole);
     tcase_add_test(valid, written_file_is_gzip_with_the_idx_header);
     tcase_add_test(valid, plain_uncompressed_file_is_read_too);
     tcase_add_test(valid, writer_rejects_bad_shapes_and_unwritable_paths);
