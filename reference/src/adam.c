@@ -42,22 +42,28 @@ nn_status nn_adam_step(nn_real *weights, nn_real *first_moment, nn_real *second_
         correction1 = 1.0 - pow(beta1, (double)step);
         correction2 = 1.0 - pow(beta2, (double)step);
     }
-    const double sqrt_correction2 = sqrt(correction2);
+    /* The loop runs in nn_real, as PyTorch's does in float32, so that it
+     * vectorises: it touches every parameter at every step and would
+     * otherwise cost as much as the matrix products of a small network.
+     * Coupled decay adds wd w to the gradient (from the old w); decoupled
+     * decay (AdamW) shrinks w by (1 - lr wd) apart from the gradient. */
+    const nn_real coupled_decay = config->decoupled ? 0 : (nn_real)weight_decay;
+    const nn_real shrink = config->decoupled ? (nn_real)(1.0 - lr * weight_decay) : 1;
+    const nn_real b1 = (nn_real)beta1, b2 = (nn_real)beta2;
+    const nn_real one_minus_b1 = (nn_real)(1.0 - beta1), one_minus_b2 = (nn_real)(1.0 - beta2);
+    const nn_real inverse_sqrt_c2 = (nn_real)(1.0 / sqrt(correction2));
+    const nn_real step_size = (nn_real)(lr / correction1);
+    const nn_real epsilon = (nn_real)eps;
     for (size_t i = 0; i < count; i++) {
-        double w = (double)weights[i];
-        double g = (double)grad[i];
-        if (config->decoupled)
-            w *= 1.0 - lr * weight_decay;
-        else
-            g += weight_decay * w;
-        double m = beta1 * (double)first_moment[i] + (1.0 - beta1) * g;
-        double v = beta2 * (double)second_moment[i] + (1.0 - beta2) * g * g;
-        first_moment[i] = (nn_real)m;
-        second_moment[i] = (nn_real)v;
-        /* m^ / (sqrt(v^) + eps) with v^'s root taken as sqrt(v) / sqrt(c2),
-         * the order PyTorch evaluates it in. */
-        double denominator = sqrt(v) / sqrt_correction2 + eps;
-        weights[i] = (nn_real)(w - (lr / correction1) * (m / denominator));
+        nn_real w = weights[i];
+        nn_real g = grad[i] + coupled_decay * w;
+        w *= shrink;
+        nn_real m = b1 * first_moment[i] + one_minus_b1 * g;
+        nn_real v = b2 * second_moment[i] + one_minus_b2 * g * g;
+        first_moment[i] = m;
+        second_moment[i] = v;
+        /* m^ / (sqrt(v^) + eps), with sqrt(v^) = sqrt(v) / sqrt(c2). */
+        weights[i] = w - step_size * (m / (sqrt_real(v) * inverse_sqrt_c2 + epsilon));
     }
     return NN_OK;
     /* END SOLUTION */

@@ -13,6 +13,7 @@
 #ifndef NN_CORE_H
 #define NN_CORE_H
 
+#include <math.h>
 #include <stddef.h>
 
 #ifdef NN_REAL_DOUBLE
@@ -24,6 +25,26 @@ typedef float nn_real;
 #define NN_REAL_IS_DOUBLE 0
 #define NN_REAL_NAME "float"
 #endif
+
+/* Elementary functions in the build's precision, so that hot loops stay in
+ * nn_real (and vectorise) instead of widening to double. */
+static inline nn_real sqrt_real(nn_real x)
+{
+#if NN_REAL_IS_DOUBLE
+    return sqrt(x);
+#else
+    return sqrtf(x);
+#endif
+}
+
+static inline nn_real exp_real(nn_real x)
+{
+#if NN_REAL_IS_DOUBLE
+    return exp(x);
+#else
+    return expf(x);
+#endif
+}
 
 typedef enum nn_status {
     NN_OK = 0,
