@@ -23,7 +23,7 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 # -fno-math-errno only stops sqrt() from setting errno, which lets loops
 # calling it vectorise; the results are the same IEEE values.
 BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARNINGS) -MMD -MP -fno-math-errno \
-               -Ireference/include $(shell pkg-config --cflags $(PKGS) $(TESTPKG) 2>/dev/null)
+               -Ireference/include -Igrader/src $(shell pkg-config --cflags $(PKGS) $(TESTPKG) 2>/dev/null)
 OPT_CFLAGS  ?= -O3 -march=native -g
 LIBS        := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 TEST_LIBS   := $(shell pkg-config --libs $(TESTPKG) 2>/dev/null)
