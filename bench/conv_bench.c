@@ -14,7 +14,8 @@
  * FLOPs counted: 3 x 2 N F C KH KW OH OW (forward, dx and dW; the bias and
  * its gradient are not counted). The machine is shared, so the median and
  * the minimum of the runs are both printed; the minimum is the figure least
- * disturbed by other processes.
+ * disturbed by other processes. The CPU time line sums all threads' time:
+ * on a busy machine it shows the cost of the work itself.
  */
 #include "nn/conv.h"
 #include "nn/parallel.h"
@@ -23,10 +24,10 @@
 #include <stdlib.h>
 #include <time.h>
 
-static double now_seconds(void)
+static double clock_seconds(clockid_t clock)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(clock, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
@@ -79,21 +80,26 @@ int main(int argc, char **argv)
     double *forward = malloc((size_t)runs * sizeof *forward);
     double *backward = malloc((size_t)runs * sizeof *backward);
     double *total = malloc((size_t)runs * sizeof *total);
+    double *cpu = malloc((size_t)runs * sizeof *cpu);
     for (int r = -3; r < runs; r++) { /* 3 warm-up runs */
-        double t0 = now_seconds();
+        double c0 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
+        double t0 = clock_seconds(CLOCK_MONOTONIC);
         nn_conv2d_forward(out, workspace, x, weight, bias, n, f, &g);
-        double t1 = now_seconds();
+        double t1 = clock_seconds(CLOCK_MONOTONIC);
         nn_conv2d_backward(dx, dweight, dbias, workspace, dout, x, weight, n, f, &g);
-        double t2 = now_seconds();
+        double t2 = clock_seconds(CLOCK_MONOTONIC);
+        double c1 = clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
         if (r >= 0) {
             forward[r] = t1 - t0;
             backward[r] = t2 - t1;
             total[r] = t2 - t0;
+            cpu[r] = c1 - c0;
         }
     }
     qsort(forward, (size_t)runs, sizeof *forward, compare_doubles);
     qsort(backward, (size_t)runs, sizeof *backward, compare_doubles);
     qsort(total, (size_t)runs, sizeof *total, compare_doubles);
+    qsort(cpu, (size_t)runs, sizeof *cpu, compare_doubles);
     double flops = 3.0 * 2.0 * n * f * c * k * k * g.output_height * g.output_width;
     printf("conv2d %s N=%d C=%d %dx%d F=%d k=%d s=%d p=%d, %d threads, %d runs\n", NN_REAL_NAME, n,
            c, h, w, f, k, arg[6], arg[7], nn_parallel_threads(), runs);
@@ -104,7 +110,11 @@ int main(int argc, char **argv)
            "min)\n",
            total[runs / 2] * 1e3, total[0] * 1e3, flops / total[runs / 2] * 1e-9,
            flops / total[0] * 1e-9);
+    /* CPU time summed over threads: what the work costs, whatever else
+     * the machine runs at the same time. */
+    printf("CPU time  median %7.3f ms  min %7.3f ms  (%.1f GFLOP/s per busy core at the min)\n",
+           cpu[runs / 2] * 1e3, cpu[0] * 1e3, flops / cpu[0] * 1e-9);
     free(x), free(weight), free(bias), free(dout), free(out), free(dx), free(dweight), free(dbias);
-    free(workspace), free(forward), free(backward), free(total);
+    free(workspace), free(forward), free(backward), free(total), free(cpu);
     return 0;
 }

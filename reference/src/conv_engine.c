@@ -54,6 +54,7 @@ typedef __m256d vreal;
 #define VSTORE(p, v) _mm256_storeu_pd((p), (v))
 #define VBROADCAST(p) _mm256_broadcast_sd(p)
 #define VFMA(a, b, c) _mm256_fmadd_pd((a), (b), (c))
+#define VADD(a, b) _mm256_add_pd((a), (b))
 #else
 typedef __m256 vreal;
 #define VLANES 8
@@ -61,6 +62,7 @@ typedef __m256 vreal;
 #define VSTORE(p, v) _mm256_storeu_ps((p), (v))
 #define VBROADCAST(p) _mm256_broadcast_ss(p)
 #define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define VADD(a, b) _mm256_add_ps((a), (b))
 #endif
 #else
 typedef nn_real vreal __attribute__((vector_size(32)));
@@ -71,6 +73,7 @@ typedef nn_real vreal_unaligned
 #define VSTORE(p, v) (*(vreal_unaligned *)(p) = (v))
 #define VBROADCAST(p) ((vreal){ 0 } + *(p))
 #define VFMA(a, b, c) ((a) * (b) + (c))
+#define VADD(a, b) ((a) + (b))
 #endif
 
 #define TILE_LANES (2 * VLANES) /* rows of a tile: filters or channels */
@@ -80,6 +83,22 @@ typedef nn_real vreal_unaligned
 /* Below this many multiply-adds per thread, starting threads costs more
  * than it saves. */
 #define WORK_PER_THREAD 2e6
+
+/* Cache blocking: a pass sums over at most STEP_CHUNK steps at a time, so
+ * that the packed operand (STEP_CHUNK x TILE_LANES) and the planes those
+ * steps read stay in L1 while COL_CHUNK columns' accumulators (on the
+ * stack) are updated. */
+#ifndef STEP_CHUNK
+#define STEP_CHUNK 128
+#endif
+#ifndef COL_CHUNK
+#define COL_CHUNK (16 * TILE_COLS)
+#endif
+/* The weight gradient sums over pixels in chunks of this many; its packed
+ * operand (pixels x TILE_LANES of dout) is reused by every tap tile. */
+#ifndef PIXEL_CHUNK
+#define PIXEL_CHUNK 256
+#endif
 
 /*
  * tile[q][l] += sum_{t < steps} a[t][l] * base[q][offsets[t]], with tile
@@ -129,7 +148,97 @@ static void tile_kernel(nn_real *restrict tile, const nn_real *restrict a,
     VSTORE(tile + 5 * TILE_LANES, c50), VSTORE(tile + 5 * TILE_LANES + VLANES, c51);
 }
 
+/*
+ * dst[j dst_stride + i] = src[i src_stride + j] (+= with accumulate) for
+ * i < rows, j < cols: the layout changes between the kernel's [column][lane]
+ * tiles and NCHW planes, by VLANES x VLANES register blocks.
+ */
+static void transpose(nn_real *restrict dst, size_t dst_stride, const nn_real *restrict src,
+                      size_t src_stride, int rows, int cols, bool accumulate)
+{
+    int i0 = 0;
+#if defined(__AVX2__) && defined(__FMA__)
+    for (; i0 + VLANES <= rows; i0 += VLANES) {
+        int j0 = 0;
+        for (; j0 + VLANES <= cols; j0 += VLANES) {
+            const nn_real *s0 = src + (size_t)i0 * src_stride + (size_t)j0;
+            nn_real *d0 = dst + (size_t)j0 * dst_stride + (size_t)i0;
+            vreal r[VLANES];
+#if NN_REAL_IS_DOUBLE
+            for (int k = 0; k < 4; k++)
+                r[k] = VLOAD(s0 + (size_t)k * src_stride);
+            __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+            __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+            r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+            r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+            r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+            r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+#else
+            for (int k = 0; k < 8; k++)
+                r[k] = VLOAD(s0 + (size_t)k * src_stride);
+            __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+            __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+            __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+            __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+            __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+            __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+            __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+            r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+            r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+            r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+            r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+            r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+            r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+            r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+            r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+#endif
+            for (int k = 0; k < VLANES; k++) {
+                nn_real *d = d0 + (size_t)k * dst_stride;
+                VSTORE(d, accumulate ? VADD(VLOAD(d), r[k]) : r[k]);
+            }
+        }
+        for (; j0 < cols; j0++)
+            for (int i = i0; i < i0 + VLANES; i++) {
+                nn_real v = src[(size_t)i * src_stride + (size_t)j0];
+                nn_real *d = dst + (size_t)j0 * dst_stride + (size_t)i;
+                *d = accumulate ? *d + v : v;
+            }
+    }
+#endif
+    for (int j = 0; j < cols; j++)
+        for (int i = i0; i < rows; i++) {
+            nn_real v = src[(size_t)i * src_stride + (size_t)j];
+            nn_real *d = dst + (size_t)j * dst_stride + (size_t)i;
+            *d = accumulate ? *d + v : v;
+        }
+}
+
+/* sum of v[0..count), in an order fixed by count alone */
+static nn_real sum_values(const nn_real *v, size_t count)
+{
+    nn_real lanes[4 * VLANES] = { 0 };
+    size_t i = 0;
+    for (; i + 4 * VLANES <= count; i += 4 * VLANES)
+        for (int k = 0; k < 4 * VLANES; k++)
+            lanes[k] += v[i + (size_t)k];
+    nn_real sum = 0;
+    for (int k = 0; k < 4 * VLANES; k++)
+        sum += lanes[k];
+    for (; i < count; i++)
+        sum += v[i];
+    return sum;
+}
+
 /* ---- the plan: sizes and where each buffer lives in the workspace -------- */
+
+/* Per-thread scratch exists for this many threads; more are never used. */
+#define CONV_WORKERS 8
+
+/* The weight gradient is summed over groups of this many images, one
+ * partial sum per group, then the partials in group order: a split of the
+ * work that does not depend on the number of threads. */
+#define IMAGE_GROUP 8
 
 typedef struct conv_plan {
     int batch, channels, height, width, filters;
@@ -141,16 +250,18 @@ typedef struct conv_plan {
     int filter_blocks;         /* ceil(F / TILE_LANES) */
     int channel_blocks;        /* ceil(C / TILE_LANES) */
     int tap_tiles;             /* ceil(taps / TILE_COLS) */
+    int groups;                /* ceil(N / IMAGE_GROUP) */
     /* data gradient: dout zero-padded to (ohq, owq), its pixel (0, 0) at
      * (top, left) */
     int top, left, ohq, owq;
     size_t out_plane;          /* ohq * owq */
     int phases;                /* sh * sw */
     int dx_steps;              /* F * KH * KW, over all phases */
-    /* byte offsets of the buffers from the 64-byte aligned workspace start */
-    size_t at_xpad, at_wpack, at_koff, at_poff;
-    size_t at_doutb, at_dwacc, at_dbias, at_doutq, at_wpackt;
+    /* byte offsets of the buffers from the 64-byte aligned workspace start;
+     * the per-thread ones repeat every worker_bytes */
+    size_t at_wpack, at_koff, at_poff, at_partial, at_dbias, at_wpackt;
     size_t at_phase_pos, at_phase_step, at_dx_base, at_dx_out, at_dx_off;
+    size_t at_workers, worker_bytes, at_xpad, at_doutb, at_doutq;
     size_t bytes;
 } conv_plan;
 
@@ -190,6 +301,7 @@ static void plan_init(conv_plan *p, int batch, int filters, const nn_conv_geomet
     p->filter_blocks = ceil_div(filters, TILE_LANES);
     p->channel_blocks = ceil_div(p->channels, TILE_LANES);
     p->tap_tiles = ceil_div(p->taps, TILE_COLS);
+    p->groups = ceil_div(batch, IMAGE_GROUP);
 
     /* Rows of dout that a phase reads: (y + pad - r)/s - q with q in
      * [0, (KH-1) d / s], for y in [0, H): pad above by the largest q, below
@@ -204,26 +316,28 @@ static void plan_init(conv_plan *p, int batch, int filters, const nn_conv_geomet
     p->phases = p->sh * p->sw;
     p->dx_steps = filters * p->kh * p->kw;
 
-    size_t n = (size_t)batch, real = sizeof(nn_real), offset = sizeof(ptrdiff_t);
+    const size_t real = sizeof(nn_real), offset = sizeof(ptrdiff_t);
+    const size_t pixels = (size_t)p->height * (size_t)p->width;
     size_t cursor = 0;
-    p->at_xpad = region(&cursor, n * (size_t)p->channels * p->in_plane * real);
     p->at_wpack = region(&cursor, (size_t)p->filter_blocks * (size_t)p->taps * TILE_LANES * real);
     p->at_koff = region(&cursor, (size_t)p->taps * offset);
     p->at_poff = region(&cursor, (size_t)p->positions * offset);
-    p->at_doutb = region(&cursor, n * (size_t)p->filter_blocks * (size_t)p->positions
-                                      * TILE_LANES * real);
-    p->at_dwacc = region(&cursor, (size_t)p->filter_blocks * (size_t)p->tap_tiles
-                                      * TILE_SIZE * real);
-    p->at_dbias = region(&cursor, n * (size_t)filters * real);
-    p->at_doutq = region(&cursor, n * (size_t)filters * p->out_plane * real);
+    p->at_partial = region(&cursor, (size_t)p->groups * (size_t)p->filter_blocks
+                                        * (size_t)p->tap_tiles * TILE_SIZE * real);
+    p->at_dbias = region(&cursor, (size_t)batch * (size_t)filters * real);
     p->at_wpackt = region(&cursor, (size_t)p->channel_blocks * (size_t)p->dx_steps
                                        * TILE_LANES * real);
     p->at_phase_pos = region(&cursor, (size_t)(p->phases + 1) * offset);
     p->at_phase_step = region(&cursor, (size_t)(p->phases + 1) * offset);
-    size_t pixels = (size_t)p->height * (size_t)p->width;
     p->at_dx_base = region(&cursor, pixels * offset);
     p->at_dx_out = region(&cursor, pixels * offset);
     p->at_dx_off = region(&cursor, (size_t)p->dx_steps * offset);
+    size_t worker = 0;
+    p->at_xpad = region(&worker, (size_t)p->channels * p->in_plane * real);
+    p->at_doutb = region(&worker, (size_t)p->positions * TILE_LANES * real);
+    p->at_doutq = region(&worker, (size_t)filters * p->out_plane * real);
+    p->worker_bytes = worker;
+    p->at_workers = region(&cursor, CONV_WORKERS * worker);
     p->bytes = cursor;
 }
 
@@ -235,20 +349,20 @@ size_t nn_conv_engine_workspace_size(int batch, int filters, const nn_conv_geome
     return (p.bytes + 64 + sizeof(nn_real) - 1) / sizeof(nn_real);
 }
 
-/* The buffers of a plan inside one workspace. The offset tables are
+/* The shared buffers of a plan inside one workspace. The offset tables are
  * ptrdiff_t: the workspace is untyped scratch memory to the caller. */
 typedef struct conv_buffers {
-    nn_real *xpad;    /* (N, C, hp, wp) */
-    nn_real *wpack;   /* (filter_blocks, taps, TILE_LANES) */
-    ptrdiff_t *koff;  /* (taps): tap (c, i, j) -> c hp wp + i dh wp + j dw */
-    ptrdiff_t *poff;  /* (positions): (oh, ow) -> oh sh wp + ow sw */
-    nn_real *doutb;   /* (N, filter_blocks, positions, TILE_LANES) */
-    nn_real *dwacc;   /* (filter_blocks, tap_tiles, TILE_COLS, TILE_LANES) */
-    nn_real *dbias;   /* (N, F) per-image sums */
-    nn_real *doutq;   /* (N, F, ohq, owq) */
-    nn_real *wpackt;  /* (channel_blocks, dx_steps, TILE_LANES) */
+    unsigned char *start;  /* 64-byte aligned */
+    nn_real *wpack;        /* (filter_blocks, taps, TILE_LANES) */
+    ptrdiff_t *koff;       /* (taps): tap (c, i, j) -> c hp wp + i dh wp + j dw */
+    ptrdiff_t *poff;       /* (positions): (oh, ow) -> oh sh wp + ow sw */
+    nn_real *partial;      /* (groups, filter_blocks, tap_tiles, TILE_COLS, TILE_LANES) */
+    nn_real *dbias;        /* (N, F) per-image sums */
+    nn_real *wpackt;       /* (channel_blocks, dx_steps, TILE_LANES) */
     ptrdiff_t *phase_pos, *phase_step; /* (phases + 1) starts */
-    ptrdiff_t *dx_base, *dx_out, *dx_off;
+    ptrdiff_t *dx_base;    /* (H W): pixel of a phase -> its offset in a dout plane */
+    ptrdiff_t *dx_out;     /* (H W): pixel of a phase -> y W + x */
+    ptrdiff_t *dx_off;     /* (dx_steps): tap (f, i, j) of a phase -> offset in dout */
 } conv_buffers;
 
 static conv_buffers buffers_carve(const conv_plan *p, nn_real *workspace)
@@ -257,11 +371,10 @@ static conv_buffers buffers_carve(const conv_plan *p, nn_real *workspace)
     start += (64 - (uintptr_t)start % 64) % 64;
 #define AT(type, at) ((type *)(void *)(start + p->at))
     return (conv_buffers){
-        .xpad = AT(nn_real, at_xpad), .wpack = AT(nn_real, at_wpack),
-        .koff = AT(ptrdiff_t, at_koff), .poff = AT(ptrdiff_t, at_poff),
-        .doutb = AT(nn_real, at_doutb), .dwacc = AT(nn_real, at_dwacc),
-        .dbias = AT(nn_real, at_dbias), .doutq = AT(nn_real, at_doutq),
-        .wpackt = AT(nn_real, at_wpackt),
+        .start = start,
+        .wpack = AT(nn_real, at_wpack), .koff = AT(ptrdiff_t, at_koff),
+        .poff = AT(ptrdiff_t, at_poff), .partial = AT(nn_real, at_partial),
+        .dbias = AT(nn_real, at_dbias), .wpackt = AT(nn_real, at_wpackt),
         .phase_pos = AT(ptrdiff_t, at_phase_pos), .phase_step = AT(ptrdiff_t, at_phase_step),
         .dx_base = AT(ptrdiff_t, at_dx_base), .dx_out = AT(ptrdiff_t, at_dx_out),
         .dx_off = AT(ptrdiff_t, at_dx_off),
@@ -269,32 +382,64 @@ static conv_buffers buffers_carve(const conv_plan *p, nn_real *workspace)
 #undef AT
 }
 
+/* A worker's scratch buffer at byte offset `at` within its slot. */
+static nn_real *worker_buffer(const conv_plan *p, const conv_buffers *b, int worker, size_t at)
+{
+    return (nn_real *)(void *)(b->start + p->at_workers + (size_t)worker * p->worker_bytes + at);
+}
+
 static int thread_count(const conv_plan *p)
 {
     double work = (double)p->batch * p->filters * p->taps * p->positions;
     int useful = (int)(work / WORK_PER_THREAD);
     int threads = nn_parallel_threads();
+    if (threads > CONV_WORKERS)
+        threads = CONV_WORKERS;
     return useful < 1 ? 1 : useful < threads ? useful : threads;
 }
 
 /* ---- shared preparation -------------------------------------------------- */
 
-/* Copies one (C, H, W) image into the interior of a zero (C, hp, wp) one. */
+/* Copies one (C, H, W) image into the interior of a (C, hp, wp) buffer
+ * whose border is already zero. */
 static void pad_image(nn_real *padded, const nn_real *image, const conv_plan *p)
 {
     const size_t row = (size_t)p->width;
     for (int c = 0; c < p->channels; c++) {
-        nn_real *plane = padded + (size_t)c * p->in_plane;
+        nn_real *dst = padded + (size_t)c * p->in_plane + (size_t)p->ph * (size_t)p->wp
+                       + (size_t)p->pw;
         const nn_real *src = image + (size_t)c * (size_t)p->height * row;
-        memset(plane, 0, (size_t)p->ph * (size_t)p->wp * sizeof *plane);
-        nn_real *dst = plane + (size_t)p->ph * (size_t)p->wp;
-        for (int y = 0; y < p->height; y++, dst += p->wp, src += row) {
-            memset(dst, 0, (size_t)p->pw * sizeof *dst);
-            memcpy(dst + p->pw, src, row * sizeof *dst);
-            memset(dst + p->pw + p->width, 0, (size_t)p->pw * sizeof *dst);
-        }
-        memset(dst, 0, (size_t)p->ph * (size_t)p->wp * sizeof *dst);
+        for (int y = 0; y < p->height; y++, dst += p->wp, src += row)
+            memcpy(dst, src, row * sizeof *dst);
     }
+}
+
+/* Copies one image's dout (F, OH, OW) into the interior of an
+ * (F, ohq, owq) buffer whose border is already zero. */
+static void pad_gradient(nn_real *padded, const nn_real *dout, const conv_plan *p)
+{
+    for (int f = 0; f < p->filters; f++)
+        for (int y = 0; y < p->oh; y++)
+            memcpy(padded + (size_t)f * p->out_plane + (size_t)(p->top + y) * (size_t)p->owq
+                       + (size_t)p->left,
+                   dout + ((size_t)f * (size_t)p->oh + (size_t)y) * (size_t)p->ow,
+                   (size_t)p->ow * sizeof *padded);
+}
+
+/*
+ * A worker's scratch buffer, zeroed on its first use in a call (the
+ * borders of a padded copy then stay zero for every later image; `ready`
+ * is the worker's own flag, which no other thread touches).
+ */
+static nn_real *worker_scratch(const conv_plan *p, const conv_buffers *b, int worker, size_t at,
+                               size_t count, bool *ready)
+{
+    nn_real *buffer = worker_buffer(p, b, worker, at);
+    if (!*ready) {
+        memset(buffer, 0, count * sizeof *buffer);
+        *ready = true;
+    }
+    return buffer;
 }
 
 static void build_offsets(const conv_plan *p, ptrdiff_t *koff, ptrdiff_t *poff)
@@ -311,6 +456,71 @@ static void build_offsets(const conv_plan *p, ptrdiff_t *koff, ptrdiff_t *poff)
             *q++ = (ptrdiff_t)y * p->sh * p->wp + (ptrdiff_t)x * p->sw;
 }
 
+/* ---- one image through the kernel: forward and data gradient ----------- */
+
+/*
+ * dest[l][q] = bias[l] + sum_t packed[l][t] source[col_base[q] + offsets[t]]
+ * (+= without the bias term when accumulating) for every lane l < lanes
+ * and column q < cols, lanes in blocks of TILE_LANES.
+ */
+typedef struct lane_pass {
+    const nn_real *packed;      /* lane block b, step t: packed + b block_stride + t TILE_LANES */
+    size_t block_stride;
+    int lanes, steps, cols;
+    const ptrdiff_t *offsets;   /* (steps) */
+    const nn_real *source;      /* a padded image */
+    const ptrdiff_t *col_base;  /* (cols) */
+    nn_real *dest;              /* lane l, column q at dest[l plane + (dest_col ? dest_col[q] : q)] */
+    size_t plane;
+    const ptrdiff_t *dest_col;
+    const nn_real *bias;        /* (lanes) or NULL */
+    bool accumulate;
+} lane_pass;
+
+static void run_lane_pass(const lane_pass *pass)
+{
+    nn_real acc[COL_CHUNK * TILE_LANES];
+    const int lane_blocks = ceil_div(pass->lanes, TILE_LANES);
+    for (int c0 = 0; c0 < pass->cols; c0 += COL_CHUNK) {
+        const int cols = pass->cols - c0 < COL_CHUNK ? pass->cols - c0 : COL_CHUNK;
+        const int tiles = ceil_div(cols, TILE_COLS);
+        const ptrdiff_t *col_base = pass->col_base + c0;
+        for (int lb = 0; lb < lane_blocks; lb++) {
+            const int l0 = lb * TILE_LANES;
+            const int lanes = pass->lanes - l0 < TILE_LANES ? pass->lanes - l0 : TILE_LANES;
+            nn_real init[TILE_LANES];
+            for (int l = 0; l < TILE_LANES; l++)
+                init[l] = pass->bias != NULL && l < lanes ? pass->bias[l0 + l] : 0;
+            for (int q = 0; q < tiles * TILE_COLS; q++)
+                memcpy(acc + (size_t)q * TILE_LANES, init, sizeof init);
+            for (int s0 = 0; s0 < pass->steps; s0 += STEP_CHUNK) {
+                const int steps = pass->steps - s0 < STEP_CHUNK ? pass->steps - s0 : STEP_CHUNK;
+                const nn_real *a = pass->packed + (size_t)lb * pass->block_stride
+                                   + (size_t)s0 * TILE_LANES;
+                for (int t = 0; t < tiles; t++) {
+                    const nn_real *base[TILE_COLS];
+                    for (int q = 0; q < TILE_COLS; q++) {
+                        int col = t * TILE_COLS + q;
+                        base[q] = pass->source + col_base[col < cols ? col : cols - 1];
+                    }
+                    tile_kernel(acc + (size_t)t * TILE_SIZE, a, base, pass->offsets + s0, steps);
+                }
+            }
+            nn_real *dest = pass->dest + (size_t)l0 * pass->plane;
+            if (pass->dest_col == NULL) {
+                transpose(dest + c0, pass->plane, acc, TILE_LANES, cols, lanes, pass->accumulate);
+            } else {
+                for (int l = 0; l < lanes; l++)
+                    for (int q = 0; q < cols; q++) {
+                        nn_real *d = dest + (size_t)l * pass->plane + pass->dest_col[c0 + q];
+                        nn_real v = acc[q * TILE_LANES + l];
+                        *d = pass->accumulate ? *d + v : v;
+                    }
+            }
+        }
+    }
+}
+
 /* ---- forward ------------------------------------------------------------- */
 
 typedef struct forward_job {
@@ -319,43 +529,26 @@ typedef struct forward_job {
     nn_real *out;
     const nn_real *x, *bias;
     bool accumulate;
+    bool xpad_ready[CONV_WORKERS];
 } forward_job;
 
-static void forward_image(void *context, int n)
+static void forward_image(void *context, int n, int worker)
 {
-    const forward_job *job = context;
+    forward_job *job = context;
     const conv_plan *p = job->plan;
     const conv_buffers *b = &job->buf;
-    nn_real *xpad = b->xpad + (size_t)n * (size_t)p->channels * p->in_plane;
+    nn_real *xpad = worker_scratch(p, b, worker, p->at_xpad,
+                                   (size_t)p->channels * p->in_plane, &job->xpad_ready[worker]);
     pad_image(xpad, job->x + (size_t)n * (size_t)p->channels * (size_t)p->height * p->width, p);
-
     const size_t positions = (size_t)p->positions;
-    nn_real *out = job->out + (size_t)n * (size_t)p->filters * positions;
-    nn_real tile[TILE_SIZE];
-    for (int fb = 0; fb < p->filter_blocks; fb++) {
-        const int f0 = fb * TILE_LANES;
-        const int lanes = p->filters - f0 < TILE_LANES ? p->filters - f0 : TILE_LANES;
-        const nn_real *a = b->wpack + (size_t)fb * (size_t)p->taps * TILE_LANES;
-        for (int q0 = 0; q0 < p->positions; q0 += TILE_COLS) {
-            const int cols = p->positions - q0 < TILE_COLS ? p->positions - q0 : TILE_COLS;
-            const nn_real *base[TILE_COLS];
-            for (int q = 0; q < TILE_COLS; q++)
-                base[q] = xpad + b->poff[q0 + (q < cols ? q : cols - 1)];
-            for (int q = 0; q < TILE_COLS; q++)
-                for (int l = 0; l < TILE_LANES; l++)
-                    tile[q * TILE_LANES + l] = job->bias != NULL && l < lanes ? job->bias[f0 + l] : 0;
-            tile_kernel(tile, a, base, b->koff, p->taps);
-            for (int l = 0; l < lanes; l++) {
-                nn_real *row = out + (size_t)(f0 + l) * positions + (size_t)q0;
-                if (job->accumulate)
-                    for (int q = 0; q < cols; q++)
-                        row[q] += tile[q * TILE_LANES + l];
-                else
-                    for (int q = 0; q < cols; q++)
-                        row[q] = tile[q * TILE_LANES + l];
-            }
-        }
-    }
+    lane_pass pass = {
+        .packed = b->wpack, .block_stride = (size_t)p->taps * TILE_LANES,
+        .lanes = p->filters, .steps = p->taps, .cols = p->positions,
+        .offsets = b->koff, .source = xpad, .col_base = b->poff,
+        .dest = job->out + (size_t)n * (size_t)p->filters * positions, .plane = positions,
+        .bias = job->bias, .accumulate = job->accumulate,
+    };
+    run_lane_pass(&pass);
 }
 
 void nn_conv_engine_forward(nn_real *out, nn_real *workspace, const nn_real *x,
@@ -367,13 +560,15 @@ void nn_conv_engine_forward(nn_real *out, nn_real *workspace, const nn_real *x,
     forward_job job = { .plan = &p, .buf = buffers_carve(&p, workspace), .out = out, .x = x,
                         .bias = bias, .accumulate = accumulate };
     /* wpack[fb][k][l] = W[fb TILE_LANES + l, k], zero past the last filter */
-    for (int fb = 0; fb < p.filter_blocks; fb++)
-        for (int k = 0; k < p.taps; k++)
-            for (int l = 0; l < TILE_LANES; l++) {
-                int f = fb * TILE_LANES + l;
-                job.buf.wpack[((size_t)fb * (size_t)p.taps + (size_t)k) * TILE_LANES + (size_t)l]
-                    = f < filters ? weight[(size_t)f * (size_t)p.taps + (size_t)k] : 0;
-            }
+    for (int fb = 0; fb < p.filter_blocks; fb++) {
+        const int f0 = fb * TILE_LANES;
+        const int lanes = filters - f0 < TILE_LANES ? filters - f0 : TILE_LANES;
+        nn_real *block = job.buf.wpack + (size_t)fb * (size_t)p.taps * TILE_LANES;
+        if (lanes < TILE_LANES)
+            memset(block, 0, (size_t)p.taps * TILE_LANES * sizeof *block);
+        transpose(block, TILE_LANES, weight + (size_t)f0 * (size_t)p.taps, (size_t)p.taps, lanes,
+                  p.taps, false);
+    }
     build_offsets(&p, job.buf.koff, job.buf.poff);
     nn_parallel_for(batch, forward_image, &job, thread_count(&p));
 }
@@ -386,127 +581,96 @@ typedef struct backward_job {
     nn_real *dx;
     const nn_real *dout, *x;
     bool want_dx, want_dweight, want_dbias;
-    int tile_chunk, chunks_per_block, weight_tasks;
+    int weight_tasks; /* groups x filter_blocks, numbered first */
+    bool xpad_ready[CONV_WORKERS], doutq_ready[CONV_WORKERS];
 } backward_job;
 
-/* Per image: what the products read, laid out for them. */
-static void backward_prepare(void *context, int n)
+/* Partial dW of image group g for filter block fb: for each image, its
+ * padded copy and the block's dout rows transposed to (positions,
+ * TILE_LANES), then every tap tile summed over the pixels. */
+static void backward_weight_task(backward_job *job, int task, int worker)
 {
-    const backward_job *job = context;
     const conv_plan *p = job->plan;
     const conv_buffers *b = &job->buf;
+    const int g = task / p->filter_blocks, fb = task % p->filter_blocks;
+    const int f0 = fb * TILE_LANES;
+    const int lanes = p->filters - f0 < TILE_LANES ? p->filters - f0 : TILE_LANES;
+    const int n1 = (g + 1) * IMAGE_GROUP < p->batch ? (g + 1) * IMAGE_GROUP : p->batch;
     const size_t positions = (size_t)p->positions;
-    const nn_real *dout = job->dout + (size_t)n * (size_t)p->filters * positions;
-    if (job->want_dweight) {
-        pad_image(b->xpad + (size_t)n * (size_t)p->channels * p->in_plane,
-                  job->x + (size_t)n * (size_t)p->channels * (size_t)p->height * p->width, p);
-        /* doutb[n][fb][p][l] = dout[n][fb TILE_LANES + l][p] */
-        nn_real *blocked = b->doutb + (size_t)n * (size_t)p->filter_blocks * positions * TILE_LANES;
-        for (int fb = 0; fb < p->filter_blocks; fb++) {
-            nn_real *block = blocked + (size_t)fb * positions * TILE_LANES;
-            for (int l = 0; l < TILE_LANES; l++) {
-                int f = fb * TILE_LANES + l;
-                if (f < p->filters) {
-                    const nn_real *src = dout + (size_t)f * positions;
-                    for (size_t q = 0; q < positions; q++)
-                        block[q * TILE_LANES + (size_t)l] = src[q];
-                } else {
-                    for (size_t q = 0; q < positions; q++)
-                        block[q * TILE_LANES + (size_t)l] = 0;
-                }
+    nn_real *xpad = worker_scratch(p, b, worker, p->at_xpad,
+                                   (size_t)p->channels * p->in_plane, &job->xpad_ready[worker]);
+    nn_real *block = worker_buffer(p, b, worker, p->at_doutb);
+    nn_real *partial = b->partial + ((size_t)g * (size_t)p->filter_blocks + (size_t)fb)
+                                       * (size_t)p->tap_tiles * TILE_SIZE;
+    memset(partial, 0, (size_t)p->tap_tiles * TILE_SIZE * sizeof *partial);
+    if (lanes < TILE_LANES)
+        memset(block, 0, positions * TILE_LANES * sizeof *block);
+    for (int n = g * IMAGE_GROUP; n < n1; n++) {
+        const nn_real *dout = job->dout + ((size_t)n * (size_t)p->filters + (size_t)f0) * positions;
+        pad_image(xpad, job->x + (size_t)n * (size_t)p->channels * (size_t)p->height * p->width, p);
+        transpose(block, TILE_LANES, dout, positions, lanes, p->positions, false);
+        if (job->want_dbias)
+            for (int l = 0; l < lanes; l++)
+                b->dbias[(size_t)n * (size_t)p->filters + (size_t)(f0 + l)]
+                    = sum_values(dout + (size_t)l * positions, positions);
+        for (int s0 = 0; s0 < p->positions; s0 += PIXEL_CHUNK) {
+            const int steps = p->positions - s0 < PIXEL_CHUNK ? p->positions - s0 : PIXEL_CHUNK;
+            for (int t = 0; t < p->tap_tiles; t++) {
+                const int k0 = t * TILE_COLS;
+                const nn_real *base[TILE_COLS];
+                for (int q = 0; q < TILE_COLS; q++)
+                    base[q] = xpad + b->koff[k0 + q < p->taps ? k0 + q : p->taps - 1];
+                tile_kernel(partial + (size_t)t * TILE_SIZE, block + (size_t)s0 * TILE_LANES,
+                            base, b->poff + s0, steps);
             }
         }
     }
-    if (job->want_dbias) {
-        nn_real *sums = b->dbias + (size_t)n * (size_t)p->filters;
-        for (int f = 0; f < p->filters; f++) {
-            const nn_real *src = dout + (size_t)f * positions;
-            nn_real sum = 0;
-            for (size_t q = 0; q < positions; q++)
-                sum += src[q];
-            sums[f] = sum;
-        }
-    }
-    if (job->want_dx) {
-        nn_real *padded = b->doutq + (size_t)n * (size_t)p->filters * p->out_plane;
-        memset(padded, 0, (size_t)p->filters * p->out_plane * sizeof *padded);
-        for (int f = 0; f < p->filters; f++)
-            for (int y = 0; y < p->oh; y++)
-                memcpy(padded + (size_t)f * p->out_plane + (size_t)(p->top + y) * (size_t)p->owq
-                           + (size_t)p->left,
-                       dout + (size_t)f * positions + (size_t)y * (size_t)p->ow,
-                       (size_t)p->ow * sizeof *padded);
-    }
 }
 
-/* dW tiles (fb, a chunk of tap tiles), summed over every image in order. */
-static void backward_weight_task(const backward_job *job, int task)
-{
-    const conv_plan *p = job->plan;
-    const conv_buffers *b = &job->buf;
-    const int fb = task / job->chunks_per_block;
-    const int t0 = task % job->chunks_per_block * job->tile_chunk;
-    const int t1 = t0 + job->tile_chunk < p->tap_tiles ? t0 + job->tile_chunk : p->tap_tiles;
-    const size_t positions = (size_t)p->positions;
-    for (int n = 0; n < p->batch; n++) {
-        const nn_real *xpad = b->xpad + (size_t)n * (size_t)p->channels * p->in_plane;
-        const nn_real *a = b->doutb + ((size_t)n * (size_t)p->filter_blocks + (size_t)fb)
-                                          * positions * TILE_LANES;
-        for (int t = t0; t < t1; t++) {
-            const int k0 = t * TILE_COLS;
-            const nn_real *base[TILE_COLS];
-            for (int q = 0; q < TILE_COLS; q++)
-                base[q] = xpad + b->koff[k0 + q < p->taps ? k0 + q : p->taps - 1];
-            nn_real *tile = b->dwacc + ((size_t)fb * (size_t)p->tap_tiles + (size_t)t) * TILE_SIZE;
-            tile_kernel(tile, a, base, b->poff, p->positions);
-        }
-    }
-}
-
-/* dx for one image: every phase, every channel block, 6 input pixels at a
- * time. */
-static void backward_data_task(const backward_job *job, int n)
+/* dx for one image: its dout padded, then a lane pass per phase with lanes
+ * = input channels. */
+static void backward_data_task(backward_job *job, int n, int worker)
 {
     const conv_plan *p = job->plan;
     const conv_buffers *b = &job->buf;
     const size_t pixels = (size_t)p->height * (size_t)p->width;
-    const nn_real *doutq = b->doutq + (size_t)n * (size_t)p->filters * p->out_plane;
-    nn_real *dx = job->dx + (size_t)n * (size_t)p->channels * pixels;
-    nn_real tile[TILE_SIZE];
+    const size_t positions = (size_t)p->positions;
+    const nn_real *dout = job->dout + (size_t)n * (size_t)p->filters * positions;
+    if (job->want_dbias && !job->want_dweight)
+        for (int f = 0; f < p->filters; f++)
+            b->dbias[(size_t)n * (size_t)p->filters + (size_t)f]
+                = sum_values(dout + (size_t)f * positions, positions);
+    if (!job->want_dx)
+        return;
+    nn_real *doutq = worker_scratch(p, b, worker, p->at_doutq,
+                                    (size_t)p->filters * p->out_plane, &job->doutq_ready[worker]);
+    pad_gradient(doutq, dout, p);
     for (int phase = 0; phase < p->phases; phase++) {
         const ptrdiff_t s0 = b->phase_step[phase], s1 = b->phase_step[phase + 1];
-        const ptrdiff_t q_begin = b->phase_pos[phase], q_end = b->phase_pos[phase + 1];
-        if (s1 == s0)
+        const ptrdiff_t q0 = b->phase_pos[phase], q1 = b->phase_pos[phase + 1];
+        if (s1 == s0 || q1 == q0)
             continue; /* no tap reaches these pixels: their gradient is 0 */
-        for (int cb = 0; cb < p->channel_blocks; cb++) {
-            const int c0 = cb * TILE_LANES;
-            const int lanes = p->channels - c0 < TILE_LANES ? p->channels - c0 : TILE_LANES;
-            const nn_real *a = b->wpackt + ((size_t)cb * (size_t)p->dx_steps + (size_t)s0)
-                                               * TILE_LANES;
-            for (ptrdiff_t q0 = q_begin; q0 < q_end; q0 += TILE_COLS) {
-                const int cols = q_end - q0 < TILE_COLS ? (int)(q_end - q0) : TILE_COLS;
-                const nn_real *base[TILE_COLS];
-                for (int q = 0; q < TILE_COLS; q++)
-                    base[q] = doutq + b->dx_base[q0 + (q < cols ? q : cols - 1)];
-                memset(tile, 0, sizeof tile);
-                tile_kernel(tile, a, base, b->dx_off + s0, (int)(s1 - s0));
-                for (int l = 0; l < lanes; l++) {
-                    nn_real *plane = dx + (size_t)(c0 + l) * pixels;
-                    for (int q = 0; q < cols; q++)
-                        plane[b->dx_out[q0 + q]] += tile[q * TILE_LANES + l];
-                }
-            }
-        }
+        lane_pass pass = {
+            .packed = b->wpackt + (size_t)s0 * TILE_LANES,
+            .block_stride = (size_t)p->dx_steps * TILE_LANES,
+            .lanes = p->channels, .steps = (int)(s1 - s0), .cols = (int)(q1 - q0),
+            .offsets = b->dx_off + s0, .source = doutq, .col_base = b->dx_base + q0,
+            .dest = job->dx + (size_t)n * (size_t)p->channels * pixels, .plane = pixels,
+            /* with stride 1 the one phase is every pixel in order */
+            .dest_col = p->phases == 1 ? NULL : b->dx_out + q0,
+            .accumulate = true,
+        };
+        run_lane_pass(&pass);
     }
 }
 
-static void backward_task(void *context, int task)
+static void backward_task(void *context, int task, int worker)
 {
-    const backward_job *job = context;
+    backward_job *job = context;
     if (task < job->weight_tasks)
-        backward_weight_task(job, task);
+        backward_weight_task(job, task, worker);
     else
-        backward_data_task(job, task - job->weight_tasks);
+        backward_data_task(job, task - job->weight_tasks, worker);
 }
 
 /* Tables for the data gradient: per phase (r_h, r_w), the input pixels in
@@ -573,40 +737,40 @@ void nn_conv_engine_backward(nn_real *dx, nn_real *dweight, nn_real *dbias, nn_r
                          .dout = dout, .x = x, .want_dx = dx != NULL,
                          .want_dweight = dweight != NULL, .want_dbias = dbias != NULL };
     const conv_buffers *b = &job.buf;
-    const int threads = thread_count(&p);
-
     if (job.want_dweight) {
         build_offsets(&p, b->koff, b->poff);
-        memset(b->dwacc, 0,
-               (size_t)p.filter_blocks * (size_t)p.tap_tiles * TILE_SIZE * sizeof *b->dwacc);
-        /* Enough tasks to keep every thread busy, each long enough to reuse
-         * an image's data across several tiles. */
-        int chunks = ceil_div(4 * threads, p.filter_blocks);
-        if (chunks > p.tap_tiles)
-            chunks = p.tap_tiles;
-        job.tile_chunk = ceil_div(p.tap_tiles, chunks);
-        job.chunks_per_block = ceil_div(p.tap_tiles, job.tile_chunk);
-        job.weight_tasks = p.filter_blocks * job.chunks_per_block;
+        job.weight_tasks = p.groups * p.filter_blocks;
     }
     if (job.want_dx)
         build_data_tables(&p, b, weight);
-
-    nn_parallel_for(batch, backward_prepare, &job, threads);
-    nn_parallel_for(job.weight_tasks + (job.want_dx ? batch : 0), backward_task, &job, threads);
+    /* images for dx, or for the bias sums when nothing else reads dout */
+    int data_tasks = job.want_dx || (job.want_dbias && !job.want_dweight) ? batch : 0;
+    nn_parallel_for(job.weight_tasks + data_tasks, backward_task, &job, thread_count(&p));
 
     if (job.want_dweight) {
+        /* dW[f][k] += the group partials, in group order */
+        const size_t group_stride = (size_t)p.filter_blocks * (size_t)p.tap_tiles * TILE_SIZE;
         for (int f = 0; f < filters; f++) {
             const int fb = f / TILE_LANES, l = f % TILE_LANES;
             nn_real *row = dweight + (size_t)f * (size_t)p.taps;
-            for (int k = 0; k < p.taps; k++)
-                row[k] += b->dwacc[((size_t)fb * (size_t)p.tap_tiles + (size_t)(k / TILE_COLS))
-                                       * TILE_SIZE
-                                   + (size_t)(k % TILE_COLS) * TILE_LANES + (size_t)l];
+            for (int k = 0; k < p.taps; k++) {
+                const nn_real *v = b->partial
+                                   + ((size_t)fb * (size_t)p.tap_tiles + (size_t)(k / TILE_COLS))
+                                         * TILE_SIZE
+                                   + (size_t)(k % TILE_COLS) * TILE_LANES + (size_t)l;
+                nn_real sum = 0;
+                for (int gi = 0; gi < p.groups; gi++)
+                    sum += v[(size_t)gi * group_stride];
+                row[k] += sum;
+            }
         }
     }
     if (job.want_dbias) {
-        for (int n = 0; n < batch; n++)
-            for (int f = 0; f < filters; f++)
-                dbias[f] += b->dbias[(size_t)n * (size_t)filters + (size_t)f];
+        for (int f = 0; f < filters; f++) {
+            nn_real sum = 0;
+            for (int n = 0; n < batch; n++)
+                sum += b->dbias[(size_t)n * (size_t)filters + (size_t)f];
+            dbias[f] += sum;
+        }
     }
 }

@@ -19,21 +19,27 @@ typedef struct parallel_job {
     void *context;
 } parallel_job;
 
+typedef struct parallel_worker {
+    parallel_job *job;
+    int index;
+} parallel_worker;
+
 static atomic_int configured_threads;
 
-static void run_tasks(parallel_job *job)
+static void run_tasks(parallel_job *job, int worker)
 {
     for (;;) {
         int task = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
         if (task >= job->count)
             return;
-        job->fn(job->context, task);
+        job->fn(job->context, task, worker);
     }
 }
 
 static void *thread_main(void *arg)
 {
-    run_tasks(arg);
+    parallel_worker *worker = arg;
+    run_tasks(worker->job, worker->index);
     return NULL;
 }
 
@@ -67,6 +73,7 @@ void nn_parallel_for(int count, nn_parallel_task_fn fn, void *context, int threa
         threads = NN_PARALLEL_MAX_THREADS;
 
     pthread_t ids[NN_PARALLEL_MAX_THREADS];
+    parallel_worker workers[NN_PARALLEL_MAX_THREADS];
     int started = 0;
     if (threads > 1) {
         /* Kernels need little stack; a small one keeps each thread cheap
@@ -75,13 +82,17 @@ void nn_parallel_for(int count, nn_parallel_task_fn fn, void *context, int threa
         int have_attr = pthread_attr_init(&attr) == 0;
         if (have_attr)
             pthread_attr_setstacksize(&attr, (size_t)1 << 18);
-        while (started < threads - 1
-               && pthread_create(&ids[started], have_attr ? &attr : NULL, thread_main, &job) == 0)
-            started++;
+        for (; started < threads - 1; started++) {
+            workers[started] = (parallel_worker){ .job = &job, .index = started + 1 };
+            if (pthread_create(&ids[started], have_attr ? &attr : NULL, thread_main,
+                               &workers[started])
+                != 0)
+                break;
+        }
         if (have_attr)
             pthread_attr_destroy(&attr);
     }
-    run_tasks(&job);
+    run_tasks(&job, 0);
     for (int i = 0; i < started; i++)
         pthread_join(ids[i], NULL);
 }

@@ -19,8 +19,10 @@
 /* More threads than this are never started. */
 #define NN_PARALLEL_MAX_THREADS 16
 
-/* One task; `context` is the caller's, `task` in [0, count). */
-typedef void (*nn_parallel_task_fn)(void *context, int task);
+/* One task; `context` is the caller's, `task` in [0, count). `worker` in
+ * [0, threads) names the thread running it, for per-thread scratch space:
+ * no two tasks run at once with the same worker. */
+typedef void (*nn_parallel_task_fn)(void *context, int task, int worker);
 
 /* Runs fn(context, task) for every task on at most `threads` threads, the
  * caller's included (pass nn_parallel_threads() unless the work is too small
