@@ -470,9 +470,9 @@ typedef struct lane_pass {
     const ptrdiff_t *offsets;   /* (steps) */
     const nn_real *source;      /* a padded image */
     const ptrdiff_t *col_base;  /* (cols) */
-    nn_real *dest;              /* lane l, column q at dest[l plane + (dest_col ? dest_col[q] : q)] */
+    nn_real *dest;              /* lane l, column q: dest[l plane + q], or */
     size_t plane;
-    const ptrdiff_t *dest_col;
+    const ptrdiff_t *dest_col;  /* dest[l plane + dest_col[q]] when not NULL */
     const nn_real *bias;        /* (lanes) or NULL */
     bool accumulate;
 } lane_pass;
