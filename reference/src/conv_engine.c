@@ -238,7 +238,7 @@ static nn_real sum_values(const nn_real *v, size_t count)
 /* The weight gradient is summed over groups of this many images, one
  * partial sum per group, then the partials in group order: a split of the
  * work that does not depend on the number of threads. */
-#define IMAGE_GROUP 8
+#define IMAGE_GROUP 4
 
 typedef struct conv_plan {
     int batch, channels, height, width, filters;
@@ -400,17 +400,31 @@ static int thread_count(const conv_plan *p)
 
 /* ---- shared preparation -------------------------------------------------- */
 
+/* count values from src to dst. Rows here are short (a feature map's
+ * width), where inline vector moves beat a call to memcpy, which is what
+ * GCC turns a copy loop into unless told not to. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
+static void copy_row(nn_real *restrict dst, const nn_real *restrict src, int count)
+{
+    int i = 0;
+    for (; i + VLANES <= count; i += VLANES)
+        VSTORE(dst + i, VLOAD(src + i));
+    for (; i < count; i++)
+        dst[i] = src[i];
+}
+
 /* Copies one (C, H, W) image into the interior of a (C, hp, wp) buffer
  * whose border is already zero. */
 static void pad_image(nn_real *padded, const nn_real *image, const conv_plan *p)
 {
-    const size_t row = (size_t)p->width;
     for (int c = 0; c < p->channels; c++) {
         nn_real *dst = padded + (size_t)c * p->in_plane + (size_t)p->ph * (size_t)p->wp
                        + (size_t)p->pw;
-        const nn_real *src = image + (size_t)c * (size_t)p->height * row;
-        for (int y = 0; y < p->height; y++, dst += p->wp, src += row)
-            memcpy(dst, src, row * sizeof *dst);
+        const nn_real *src = image + (size_t)c * (size_t)p->height * (size_t)p->width;
+        for (int y = 0; y < p->height; y++, dst += p->wp, src += p->width)
+            copy_row(dst, src, p->width);
     }
 }
 
@@ -418,12 +432,13 @@ static void pad_image(nn_real *padded, const nn_real *image, const conv_plan *p)
  * (F, ohq, owq) buffer whose border is already zero. */
 static void pad_gradient(nn_real *padded, const nn_real *dout, const conv_plan *p)
 {
-    for (int f = 0; f < p->filters; f++)
-        for (int y = 0; y < p->oh; y++)
-            memcpy(padded + (size_t)f * p->out_plane + (size_t)(p->top + y) * (size_t)p->owq
-                       + (size_t)p->left,
-                   dout + ((size_t)f * (size_t)p->oh + (size_t)y) * (size_t)p->ow,
-                   (size_t)p->ow * sizeof *padded);
+    for (int f = 0; f < p->filters; f++) {
+        nn_real *dst = padded + (size_t)f * p->out_plane + (size_t)p->top * (size_t)p->owq
+                       + (size_t)p->left;
+        const nn_real *src = dout + (size_t)f * (size_t)p->positions;
+        for (int y = 0; y < p->oh; y++, dst += p->owq, src += p->ow)
+            copy_row(dst, src, p->ow);
+    }
 }
 
 /*
@@ -575,61 +590,65 @@ void nn_conv_engine_forward(nn_real *out, nn_real *workspace, const nn_real *x,
 
 /* ---- backward ------------------------------------------------------------ */
 
+/*
+ * Two ways to share the work, with the same arithmetic (and so the same
+ * bits) either way:
+ *   by group: one task per group of images does, image by image, the
+ *     weight gradient for every filter block and then the data gradient, so
+ *     that x and dout are read from memory once, while they are in cache;
+ *   split: tasks (group, filter block) for the weight gradient and one task
+ *     per image for the data gradient, for batches too small to give every
+ *     thread a few groups.
+ */
 typedef struct backward_job {
     const conv_plan *plan;
     conv_buffers buf;
     nn_real *dx;
     const nn_real *dout, *x;
     bool want_dx, want_dweight, want_dbias;
-    int weight_tasks; /* groups x filter_blocks, numbered first */
+    bool by_group;
+    int weight_tasks; /* split: groups x filter_blocks, numbered first */
     bool xpad_ready[CONV_WORKERS], doutq_ready[CONV_WORKERS];
 } backward_job;
 
-/* Partial dW of image group g for filter block fb: for each image, its
- * padded copy and the block's dout rows transposed to (positions,
- * TILE_LANES), then every tap tile summed over the pixels. */
-static void backward_weight_task(backward_job *job, int task, int worker)
+/* Image n's share of group g's partial dW for filter block fb: the block's
+ * dout rows transposed to (positions, TILE_LANES), then every tap tile
+ * summed over the pixels. xpad holds image n padded. */
+static void weight_gradient_image(const backward_job *job, int g, int fb, int n,
+                                  const nn_real *xpad, nn_real *block)
 {
     const conv_plan *p = job->plan;
     const conv_buffers *b = &job->buf;
-    const int g = task / p->filter_blocks, fb = task % p->filter_blocks;
     const int f0 = fb * TILE_LANES;
     const int lanes = p->filters - f0 < TILE_LANES ? p->filters - f0 : TILE_LANES;
-    const int n1 = (g + 1) * IMAGE_GROUP < p->batch ? (g + 1) * IMAGE_GROUP : p->batch;
     const size_t positions = (size_t)p->positions;
-    nn_real *xpad = worker_scratch(p, b, worker, p->at_xpad,
-                                   (size_t)p->channels * p->in_plane, &job->xpad_ready[worker]);
-    nn_real *block = worker_buffer(p, b, worker, p->at_doutb);
+    const nn_real *dout = job->dout + ((size_t)n * (size_t)p->filters + (size_t)f0) * positions;
     nn_real *partial = b->partial + ((size_t)g * (size_t)p->filter_blocks + (size_t)fb)
                                        * (size_t)p->tap_tiles * TILE_SIZE;
-    memset(partial, 0, (size_t)p->tap_tiles * TILE_SIZE * sizeof *partial);
     if (lanes < TILE_LANES)
         memset(block, 0, positions * TILE_LANES * sizeof *block);
-    for (int n = g * IMAGE_GROUP; n < n1; n++) {
-        const nn_real *dout = job->dout + ((size_t)n * (size_t)p->filters + (size_t)f0) * positions;
-        pad_image(xpad, job->x + (size_t)n * (size_t)p->channels * (size_t)p->height * p->width, p);
-        transpose(block, TILE_LANES, dout, positions, lanes, p->positions, false);
-        if (job->want_dbias)
-            for (int l = 0; l < lanes; l++)
-                b->dbias[(size_t)n * (size_t)p->filters + (size_t)(f0 + l)]
-                    = sum_values(dout + (size_t)l * positions, positions);
-        for (int s0 = 0; s0 < p->positions; s0 += PIXEL_CHUNK) {
-            const int steps = p->positions - s0 < PIXEL_CHUNK ? p->positions - s0 : PIXEL_CHUNK;
-            for (int t = 0; t < p->tap_tiles; t++) {
-                const int k0 = t * TILE_COLS;
-                const nn_real *base[TILE_COLS];
-                for (int q = 0; q < TILE_COLS; q++)
-                    base[q] = xpad + b->koff[k0 + q < p->taps ? k0 + q : p->taps - 1];
-                tile_kernel(partial + (size_t)t * TILE_SIZE, block + (size_t)s0 * TILE_LANES,
-                            base, b->poff + s0, steps);
-            }
+    transpose(block, TILE_LANES, dout, positions, lanes, p->positions, false);
+    if (job->want_dbias)
+        for (int l = 0; l < lanes; l++)
+            b->dbias[(size_t)n * (size_t)p->filters + (size_t)(f0 + l)]
+                = sum_values(dout + (size_t)l * positions, positions);
+    for (int s0 = 0; s0 < p->positions; s0 += PIXEL_CHUNK) {
+        const int steps = p->positions - s0 < PIXEL_CHUNK ? p->positions - s0 : PIXEL_CHUNK;
+        for (int t = 0; t < p->tap_tiles; t++) {
+            const int k0 = t * TILE_COLS;
+            const nn_real *base[TILE_COLS];
+            for (int q = 0; q < TILE_COLS; q++)
+                base[q] = xpad + b->koff[k0 + q < p->taps ? k0 + q : p->taps - 1];
+            tile_kernel(partial + (size_t)t * TILE_SIZE, block + (size_t)s0 * TILE_LANES, base,
+                        b->poff + s0, steps);
         }
     }
 }
 
-/* dx for one image: its dout padded, then a lane pass per phase with lanes
- * = input channels. */
-static void backward_data_task(backward_job *job, int n, int worker)
+/* dx for image n: its dout padded, then a lane pass per phase with lanes =
+ * input channels; and the bias sums when the weight gradient does not
+ * make them. */
+static void data_gradient_image(backward_job *job, int n, int worker)
 {
     const conv_plan *p = job->plan;
     const conv_buffers *b = &job->buf;
@@ -664,13 +683,38 @@ static void backward_data_task(backward_job *job, int n, int worker)
     }
 }
 
+static nn_real *padded_input(backward_job *job, int n, int worker)
+{
+    const conv_plan *p = job->plan;
+    nn_real *xpad = worker_scratch(p, &job->buf, worker, p->at_xpad,
+                                   (size_t)p->channels * p->in_plane, &job->xpad_ready[worker]);
+    pad_image(xpad, job->x + (size_t)n * (size_t)p->channels * (size_t)p->height * p->width, p);
+    return xpad;
+}
+
 static void backward_task(void *context, int task, int worker)
 {
     backward_job *job = context;
-    if (task < job->weight_tasks)
-        backward_weight_task(job, task, worker);
-    else
-        backward_data_task(job, task - job->weight_tasks, worker);
+    const conv_plan *p = job->plan;
+    nn_real *block = worker_buffer(p, &job->buf, worker, p->at_doutb);
+    if (job->by_group) {
+        const int n1 = (task + 1) * IMAGE_GROUP < p->batch ? (task + 1) * IMAGE_GROUP : p->batch;
+        for (int n = task * IMAGE_GROUP; n < n1; n++) {
+            if (job->want_dweight) {
+                const nn_real *xpad = padded_input(job, n, worker);
+                for (int fb = 0; fb < p->filter_blocks; fb++)
+                    weight_gradient_image(job, task, fb, n, xpad, block);
+            }
+            data_gradient_image(job, n, worker);
+        }
+    } else if (task < job->weight_tasks) {
+        const int g = task / p->filter_blocks, fb = task % p->filter_blocks;
+        const int n1 = (g + 1) * IMAGE_GROUP < p->batch ? (g + 1) * IMAGE_GROUP : p->batch;
+        for (int n = g * IMAGE_GROUP; n < n1; n++)
+            weight_gradient_image(job, g, fb, n, padded_input(job, n, worker), block);
+    } else {
+        data_gradient_image(job, task - job->weight_tasks, worker);
+    }
 }
 
 /* Tables for the data gradient: per phase (r_h, r_w), the input pixels in
@@ -737,40 +781,48 @@ void nn_conv_engine_backward(nn_real *dx, nn_real *dweight, nn_real *dbias, nn_r
                          .dout = dout, .x = x, .want_dx = dx != NULL,
                          .want_dweight = dweight != NULL, .want_dbias = dbias != NULL };
     const conv_buffers *b = &job.buf;
+    const int threads = thread_count(&p);
+    const size_t partial_size = (size_t)p.filter_blocks * (size_t)p.tap_tiles * TILE_SIZE;
     if (job.want_dweight) {
         build_offsets(&p, b->koff, b->poff);
-        job.weight_tasks = p.groups * p.filter_blocks;
+        memset(b->partial, 0, (size_t)p.groups * partial_size * sizeof *b->partial);
     }
     if (job.want_dx)
         build_data_tables(&p, b, weight);
-    /* images for dx, or for the bias sums when nothing else reads dout */
-    int data_tasks = job.want_dx || (job.want_dbias && !job.want_dweight) ? batch : 0;
-    nn_parallel_for(job.weight_tasks + data_tasks, backward_task, &job, thread_count(&p));
+    int tasks;
+    job.by_group = threads == 1 || p.groups >= 2 * threads;
+    if (job.by_group) {
+        tasks = p.groups;
+    } else {
+        job.weight_tasks = job.want_dweight ? p.groups * p.filter_blocks : 0;
+        /* images for dx, or for the bias sums when nothing else reads dout */
+        tasks = job.weight_tasks + (job.want_dx || (job.want_dbias && !job.want_dweight) ? batch : 0);
+    }
+    nn_parallel_for(tasks, backward_task, &job, threads);
 
     if (job.want_dweight) {
-        /* dW[f][k] += the group partials, in group order */
-        const size_t group_stride = (size_t)p.filter_blocks * (size_t)p.tap_tiles * TILE_SIZE;
-        for (int f = 0; f < filters; f++) {
-            const int fb = f / TILE_LANES, l = f % TILE_LANES;
-            nn_real *row = dweight + (size_t)f * (size_t)p.taps;
-            for (int k = 0; k < p.taps; k++) {
-                const nn_real *v = b->partial
-                                   + ((size_t)fb * (size_t)p.tap_tiles + (size_t)(k / TILE_COLS))
-                                         * TILE_SIZE
-                                   + (size_t)(k % TILE_COLS) * TILE_LANES + (size_t)l;
-                nn_real sum = 0;
-                for (int gi = 0; gi < p.groups; gi++)
-                    sum += v[(size_t)gi * group_stride];
-                row[k] += sum;
-            }
+        /* the group partials summed in group order, then dW[f][k] += the
+         * sum's (k, f) entry */
+        nn_real *sum = b->partial;
+        for (int gi = 1; gi < p.groups; gi++) {
+            const nn_real *part = b->partial + (size_t)gi * partial_size;
+            for (size_t i = 0; i < partial_size; i++)
+                sum[i] += part[i];
+        }
+        for (int fb = 0; fb < p.filter_blocks; fb++) {
+            const int f0 = fb * TILE_LANES;
+            const int lanes = filters - f0 < TILE_LANES ? filters - f0 : TILE_LANES;
+            transpose(dweight + (size_t)f0 * (size_t)p.taps, (size_t)p.taps,
+                      sum + (size_t)fb * (size_t)p.tap_tiles * TILE_SIZE, TILE_LANES, p.taps,
+                      lanes, true);
         }
     }
     if (job.want_dbias) {
         for (int f = 0; f < filters; f++) {
-            nn_real sum = 0;
+            nn_real total = 0;
             for (int n = 0; n < batch; n++)
-                sum += b->dbias[(size_t)n * (size_t)filters + (size_t)f];
-            dbias[f] += sum;
+                total += b->dbias[(size_t)n * (size_t)filters + (size_t)f];
+            dbias[f] += total;
         }
     }
 }
