@@ -31,9 +31,12 @@
  * multiplications by inserted zeros. For stride 1 there is one phase and it
  * is a convolution of the padded dout with the flipped kernel.
  *
- * Work is split over images (forward, data gradient) and over tiles of
- * dW (weight gradient), so that every value is computed by one thread in a
- * fixed order: results do not depend on the number of threads.
+ * Work is split over images; the weight gradient is summed per fixed group
+ * of images and the group sums are added in group order. Every value is
+ * thus computed by one thread in an order fixed by the shapes alone, and
+ * the results are the same, bit for bit, whatever the number of threads.
+ * (They do depend on the instruction set: with AVX2 the multiply-adds are
+ * fused, explicitly, and a build without it rounds each product.)
  */
 #include "nn/conv_engine.h"
 
@@ -101,19 +104,28 @@ typedef nn_real vreal_unaligned
 #endif
 
 /*
- * tile[q][l] += sum_{t < steps} a[t][l] * base[q][offsets[t]], with tile
- * (TILE_COLS, TILE_LANES) and a (steps, TILE_LANES) both contiguous.
+ * tile[q][l] = start[q][l] + sum_{t < steps} a[t][l] * base[q][offsets[t]],
+ * with tile (TILE_COLS, TILE_LANES) and a (steps, TILE_LANES) contiguous;
+ * start is the tile itself, or when init is not NULL, init[l] (TILE_LANES
+ * values) in every column, which spares a pass's first call a round trip
+ * through memory.
  */
-static void tile_kernel(nn_real *restrict tile, const nn_real *restrict a,
-                        const nn_real *const base[TILE_COLS], const ptrdiff_t *restrict offsets,
-                        int steps)
+static void tile_kernel(nn_real *restrict tile, const nn_real *restrict init,
+                        const nn_real *restrict a, const nn_real *const base[TILE_COLS],
+                        const ptrdiff_t *restrict offsets, int steps)
 {
-    vreal c00 = VLOAD(tile + 0 * TILE_LANES), c01 = VLOAD(tile + 0 * TILE_LANES + VLANES);
-    vreal c10 = VLOAD(tile + 1 * TILE_LANES), c11 = VLOAD(tile + 1 * TILE_LANES + VLANES);
-    vreal c20 = VLOAD(tile + 2 * TILE_LANES), c21 = VLOAD(tile + 2 * TILE_LANES + VLANES);
-    vreal c30 = VLOAD(tile + 3 * TILE_LANES), c31 = VLOAD(tile + 3 * TILE_LANES + VLANES);
-    vreal c40 = VLOAD(tile + 4 * TILE_LANES), c41 = VLOAD(tile + 4 * TILE_LANES + VLANES);
-    vreal c50 = VLOAD(tile + 5 * TILE_LANES), c51 = VLOAD(tile + 5 * TILE_LANES + VLANES);
+    vreal c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+    if (init != NULL) {
+        c00 = c10 = c20 = c30 = c40 = c50 = VLOAD(init);
+        c01 = c11 = c21 = c31 = c41 = c51 = VLOAD(init + VLANES);
+    } else {
+        c00 = VLOAD(tile + 0 * TILE_LANES), c01 = VLOAD(tile + 0 * TILE_LANES + VLANES);
+        c10 = VLOAD(tile + 1 * TILE_LANES), c11 = VLOAD(tile + 1 * TILE_LANES + VLANES);
+        c20 = VLOAD(tile + 2 * TILE_LANES), c21 = VLOAD(tile + 2 * TILE_LANES + VLANES);
+        c30 = VLOAD(tile + 3 * TILE_LANES), c31 = VLOAD(tile + 3 * TILE_LANES + VLANES);
+        c40 = VLOAD(tile + 4 * TILE_LANES), c41 = VLOAD(tile + 4 * TILE_LANES + VLANES);
+        c50 = VLOAD(tile + 5 * TILE_LANES), c51 = VLOAD(tile + 5 * TILE_LANES + VLANES);
+    }
     const nn_real *b0 = base[0], *b1 = base[1], *b2 = base[2];
     const nn_real *b3 = base[3], *b4 = base[4], *b5 = base[5];
     for (int t = 0; t < steps; t++) {
@@ -473,6 +485,15 @@ static void build_offsets(const conv_plan *p, ptrdiff_t *koff, ptrdiff_t *poff)
 
 /* ---- one image through the kernel: forward and data gradient ----------- */
 
+/* Asks for the cache lines of row[0..count) ahead of a write to them. */
+static void prefetch_row(const nn_real *row, int count)
+{
+    const char *start = (const char *)row, *end = (const char *)(row + count);
+    for (const char *line = start; line < end; line += 64)
+        __builtin_prefetch(line, 1, 3);
+    __builtin_prefetch(end - 1, 1, 3);
+}
+
 /*
  * dest[l][q] = bias[l] + sum_t packed[l][t] source[col_base[q] + offsets[t]]
  * (+= without the bias term when accumulating) for every lane l < lanes
@@ -506,8 +527,6 @@ static void run_lane_pass(const lane_pass *pass)
             nn_real init[TILE_LANES];
             for (int l = 0; l < TILE_LANES; l++)
                 init[l] = pass->bias != NULL && l < lanes ? pass->bias[l0 + l] : 0;
-            for (int q = 0; q < tiles * TILE_COLS; q++)
-                memcpy(acc + (size_t)q * TILE_LANES, init, sizeof init);
             for (int s0 = 0; s0 < pass->steps; s0 += STEP_CHUNK) {
                 const int steps = pass->steps - s0 < STEP_CHUNK ? pass->steps - s0 : STEP_CHUNK;
                 const nn_real *a = pass->packed + (size_t)lb * pass->block_stride
@@ -518,7 +537,14 @@ static void run_lane_pass(const lane_pass *pass)
                         int col = t * TILE_COLS + q;
                         base[q] = pass->source + col_base[col < cols ? col : cols - 1];
                     }
-                    tile_kernel(acc + (size_t)t * TILE_SIZE, a, base, pass->offsets + s0, steps);
+                    /* Fetch the destination rows while the sums run, a row
+                     * a tile: they are written (and read, when
+                     * accumulating) once the block is done, and are usually
+                     * not in cache. */
+                    if (s0 == 0 && t < lanes && pass->dest_col == NULL)
+                        prefetch_row(pass->dest + (size_t)(l0 + t) * pass->plane + c0, cols);
+                    tile_kernel(acc + (size_t)t * TILE_SIZE, s0 == 0 ? init : NULL, a, base,
+                                pass->offsets + s0, steps);
                 }
             }
             nn_real *dest = pass->dest + (size_t)l0 * pass->plane;
@@ -639,8 +665,8 @@ static void weight_gradient_image(const backward_job *job, int g, int fb, int n,
             const nn_real *base[TILE_COLS];
             for (int q = 0; q < TILE_COLS; q++)
                 base[q] = xpad + b->koff[k0 + q < p->taps ? k0 + q : p->taps - 1];
-            tile_kernel(partial + (size_t)t * TILE_SIZE, block + (size_t)s0 * TILE_LANES, base,
-                        b->poff + s0, steps);
+            tile_kernel(partial + (size_t)t * TILE_SIZE, NULL, block + (size_t)s0 * TILE_LANES,
+                        base, b->poff + s0, steps);
         }
     }
 }
