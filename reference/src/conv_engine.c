@@ -485,6 +485,30 @@ static void build_offsets(const conv_plan *p, ptrdiff_t *koff, ptrdiff_t *poff)
 
 /* ---- one image through the kernel: forward and data gradient ----------- */
 
+/* Cache lines to fetch ahead, a few at a time between kernel calls: the
+ * next image's input while this one's sums run. */
+typedef struct prefetch_stream {
+    const char *next, *end;     /* the range being fetched */
+    const char *then, *then_end; /* the range after it, or NULL */
+    int lines_per_call;
+} prefetch_stream;
+
+static void prefetch_some(prefetch_stream *stream)
+{
+    if (stream == NULL)
+        return;
+    for (int i = 0; i < stream->lines_per_call; i++) {
+        if (stream->next >= stream->end) {
+            if (stream->then == NULL)
+                return;
+            stream->next = stream->then, stream->end = stream->then_end;
+            stream->then = NULL;
+        }
+        __builtin_prefetch(stream->next, 0, 3);
+        stream->next += 64;
+    }
+}
+
 /* Asks for the cache lines of row[0..count) ahead of a write to them. */
 static void prefetch_row(const nn_real *row, int count)
 {
@@ -511,6 +535,7 @@ typedef struct lane_pass {
     const ptrdiff_t *dest_col;  /* dest[l plane + dest_col[q]] when not NULL */
     const nn_real *bias;        /* (lanes) or NULL */
     bool accumulate;
+    prefetch_stream *ahead;     /* or NULL */
 } lane_pass;
 
 static void run_lane_pass(const lane_pass *pass)
@@ -543,6 +568,7 @@ static void run_lane_pass(const lane_pass *pass)
                      * not in cache. */
                     if (s0 == 0 && t < lanes && pass->dest_col == NULL)
                         prefetch_row(pass->dest + (size_t)(l0 + t) * pass->plane + c0, cols);
+                    prefetch_some(pass->ahead);
                     tile_kernel(acc + (size_t)t * TILE_SIZE, s0 == 0 ? init : NULL, a, base,
                                 pass->offsets + s0, steps);
                 }
@@ -641,7 +667,7 @@ typedef struct backward_job {
  * dout rows transposed to (positions, TILE_LANES), then every tap tile
  * summed over the pixels. xpad holds image n padded. */
 static void weight_gradient_image(const backward_job *job, int g, int fb, int n,
-                                  const nn_real *xpad, nn_real *block)
+                                  const nn_real *xpad, nn_real *block, prefetch_stream *ahead)
 {
     const conv_plan *p = job->plan;
     const conv_buffers *b = &job->buf;
@@ -667,6 +693,7 @@ static void weight_gradient_image(const backward_job *job, int g, int fb, int n,
                 base[q] = xpad + b->koff[k0 + q < p->taps ? k0 + q : p->taps - 1];
             tile_kernel(partial + (size_t)t * TILE_SIZE, NULL, block + (size_t)s0 * TILE_LANES,
                         base, b->poff + s0, steps);
+            prefetch_some(ahead);
         }
     }
 }
@@ -674,7 +701,7 @@ static void weight_gradient_image(const backward_job *job, int g, int fb, int n,
 /* dx for image n: its dout padded, then a lane pass per phase with lanes =
  * input channels; and the bias sums when the weight gradient does not
  * make them. */
-static void data_gradient_image(backward_job *job, int n, int worker)
+static void data_gradient_image(backward_job *job, int n, int worker, prefetch_stream *ahead)
 {
     const conv_plan *p = job->plan;
     const conv_buffers *b = &job->buf;
@@ -704,6 +731,7 @@ static void data_gradient_image(backward_job *job, int n, int worker)
             /* with stride 1 the one phase is every pixel in order */
             .dest_col = p->phases == 1 ? NULL : b->dx_out + q0,
             .accumulate = true,
+            .ahead = ahead,
         };
         run_lane_pass(&pass);
     }
@@ -723,23 +751,48 @@ static void backward_task(void *context, int task, int worker)
     backward_job *job = context;
     const conv_plan *p = job->plan;
     nn_real *block = worker_buffer(p, &job->buf, worker, p->at_doutb);
+    const size_t image = (size_t)p->channels * (size_t)p->height * (size_t)p->width;
+    const size_t grads = (size_t)p->filters * (size_t)p->positions;
     if (job->by_group) {
         const int n1 = (task + 1) * IMAGE_GROUP < p->batch ? (task + 1) * IMAGE_GROUP : p->batch;
         for (int n = task * IMAGE_GROUP; n < n1; n++) {
+            /* while image n is worked on, the next one's dout and x (when
+             * it is in this group) come into cache */
+            prefetch_stream ahead = { 0 };
+            if (n + 1 < n1) {
+                const nn_real *dout = job->dout + (size_t)(n + 1) * grads;
+                ahead.next = (const char *)dout;
+                ahead.end = (const char *)(dout + grads);
+                if (job->want_dweight) {
+                    const nn_real *x = job->x + (size_t)(n + 1) * image;
+                    ahead.then = (const char *)x;
+                    ahead.then_end = (const char *)(x + image);
+                }
+                /* kernel calls per image: dW tiles, dx tiles */
+                int calls = 1;
+                if (job->want_dweight)
+                    calls += p->filter_blocks * p->tap_tiles
+                             * ceil_div(p->positions, PIXEL_CHUNK);
+                if (job->want_dx)
+                    calls += p->channel_blocks * ceil_div(p->dx_steps, STEP_CHUNK)
+                             * ceil_div(p->height * p->width, TILE_COLS);
+                size_t bytes = (grads + (job->want_dweight ? image : 0)) * sizeof(nn_real);
+                ahead.lines_per_call = 1 + (int)(bytes / 64 / (size_t)calls);
+            }
             if (job->want_dweight) {
                 const nn_real *xpad = padded_input(job, n, worker);
                 for (int fb = 0; fb < p->filter_blocks; fb++)
-                    weight_gradient_image(job, task, fb, n, xpad, block);
+                    weight_gradient_image(job, task, fb, n, xpad, block, &ahead);
             }
-            data_gradient_image(job, n, worker);
+            data_gradient_image(job, n, worker, &ahead);
         }
     } else if (task < job->weight_tasks) {
         const int g = task / p->filter_blocks, fb = task % p->filter_blocks;
         const int n1 = (g + 1) * IMAGE_GROUP < p->batch ? (g + 1) * IMAGE_GROUP : p->batch;
         for (int n = g * IMAGE_GROUP; n < n1; n++)
-            weight_gradient_image(job, g, fb, n, padded_input(job, n, worker), block);
+            weight_gradient_image(job, g, fb, n, padded_input(job, n, worker), block, NULL);
     } else {
-        data_gradient_image(job, task - job->weight_tasks, worker);
+        data_gradient_image(job, task - job->weight_tasks, worker, NULL);
     }
 }
 
