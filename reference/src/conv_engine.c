@@ -59,6 +59,7 @@ typedef __m256d vreal;
 #define VFMA(a, b, c) _mm256_fmadd_pd((a), (b), (c))
 #define VADD(a, b) _mm256_add_pd((a), (b))
 #define VSUB(a, b) _mm256_sub_pd((a), (b))
+#define VZERO _mm256_setzero_pd()
 #else
 typedef __m256 vreal;
 #define VLANES 8
@@ -68,6 +69,7 @@ typedef __m256 vreal;
 #define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #define VADD(a, b) _mm256_add_ps((a), (b))
 #define VSUB(a, b) _mm256_sub_ps((a), (b))
+#define VZERO _mm256_setzero_ps()
 #endif
 #else
 typedef nn_real vreal __attribute__((vector_size(32)));
@@ -80,6 +82,7 @@ typedef nn_real vreal_unaligned
 #define VFMA(a, b, c) ((a) * (b) + (c))
 #define VADD(a, b) ((a) + (b))
 #define VSUB(a, b) ((a) - (b))
+#define VZERO ((vreal){ 0 })
 #endif
 
 #define TILE_LANES (2 * VLANES) /* rows of a tile: filters or channels */
@@ -163,66 +166,84 @@ static void tile_kernel(nn_real *restrict tile, const nn_real *restrict init,
     VSTORE(tile + 5 * TILE_LANES, c50), VSTORE(tile + 5 * TILE_LANES + VLANES, c51);
 }
 
+#if defined(__AVX2__) && defined(__FMA__)
+/* dst[k dst_stride + i] = src[i src_stride + k] (+= with accumulate) for
+ * i, k < VLANES: one register block. */
+static inline void transpose_block(nn_real *restrict d0, size_t dst_stride,
+                                   const nn_real *restrict s0, size_t src_stride, bool accumulate)
+{
+    vreal r[VLANES];
+#if NN_REAL_IS_DOUBLE
+    for (int k = 0; k < 4; k++)
+        r[k] = VLOAD(s0 + (size_t)k * src_stride);
+    __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+    __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+    r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+    r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+    r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+    r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+#else
+    for (int k = 0; k < 8; k++)
+        r[k] = VLOAD(s0 + (size_t)k * src_stride);
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+    r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+    r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+    r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+    r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+#endif
+    for (int k = 0; k < VLANES; k++) {
+        nn_real *d = d0 + (size_t)k * dst_stride;
+        VSTORE(d, accumulate ? VADD(VLOAD(d), r[k]) : r[k]);
+    }
+}
+#endif
+
 /*
  * dst[j dst_stride + i] = src[i src_stride + j] (+= with accumulate) for
  * i < rows, j < cols: the layout changes between the kernel's [column][lane]
- * tiles and NCHW planes, by VLANES x VLANES register blocks.
+ * tiles and NCHW planes, by VLANES x VLANES register blocks. Without
+ * accumulation, a ragged edge is covered by one more block that overlaps
+ * the last whole one (writing some values twice, harmlessly); with it, the
+ * edge goes value by value.
  */
 static void transpose(nn_real *restrict dst, size_t dst_stride, const nn_real *restrict src,
                       size_t src_stride, int rows, int cols, bool accumulate)
 {
-    int i0 = 0;
+    int i_done = 0, j_done = 0; /* the blocks cover rows < i_done, cols < j_done */
 #if defined(__AVX2__) && defined(__FMA__)
-    for (; i0 + VLANES <= rows; i0 += VLANES) {
-        int j0 = 0;
-        for (; j0 + VLANES <= cols; j0 += VLANES) {
-            const nn_real *s0 = src + (size_t)i0 * src_stride + (size_t)j0;
-            nn_real *d0 = dst + (size_t)j0 * dst_stride + (size_t)i0;
-            vreal r[VLANES];
-#if NN_REAL_IS_DOUBLE
-            for (int k = 0; k < 4; k++)
-                r[k] = VLOAD(s0 + (size_t)k * src_stride);
-            __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
-            __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
-            r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
-            r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
-            r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
-            r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
-#else
-            for (int k = 0; k < 8; k++)
-                r[k] = VLOAD(s0 + (size_t)k * src_stride);
-            __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-            __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-            __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-            __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-            __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-            __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-            __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-            r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
-            r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-            r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
-            r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-            r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-            r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-            r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-            r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
-#endif
-            for (int k = 0; k < VLANES; k++) {
-                nn_real *d = d0 + (size_t)k * dst_stride;
-                VSTORE(d, accumulate ? VADD(VLOAD(d), r[k]) : r[k]);
+    if (rows >= VLANES && cols >= VLANES) {
+        const bool overlap = !accumulate;
+        for (int i0 = 0; i0 < rows; i0 += VLANES) {
+            int i = i0 + VLANES <= rows ? i0 : overlap ? rows - VLANES : -1;
+            if (i < 0)
+                break;
+            for (int j0 = 0; j0 < cols; j0 += VLANES) {
+                int j = j0 + VLANES <= cols ? j0 : overlap ? cols - VLANES : -1;
+                if (j < 0)
+                    break;
+                transpose_block(dst + (size_t)j * dst_stride + (size_t)i, dst_stride,
+                                src + (size_t)i * src_stride + (size_t)j, src_stride, accumulate);
+                j_done = j + VLANES;
             }
+            i_done = i + VLANES;
         }
-        for (; j0 < cols; j0++)
-            for (int i = i0; i < i0 + VLANES; i++) {
-                nn_real v = src[(size_t)i * src_stride + (size_t)j0];
-                nn_real *d = dst + (size_t)j0 * dst_stride + (size_t)i;
-                *d = accumulate ? *d + v : v;
-            }
     }
 #endif
-    for (int j = 0; j < cols; j++)
-        for (int i = i0; i < rows; i++) {
+    /* what the blocks left: the rows below i_done past column j_done, and
+     * every column of the rows from i_done on */
+    for (int i = 0; i < rows; i++)
+        for (int j = i < i_done ? j_done : 0; j < cols; j++) {
             nn_real v = src[(size_t)i * src_stride + (size_t)j];
             nn_real *d = dst + (size_t)j * dst_stride + (size_t)i;
             *d = accumulate ? *d + v : v;
@@ -260,7 +281,8 @@ static int ceil_div(int a, int b)
 
 typedef struct wino_shape {
     bool use;
-    int channels, cpad;        /* source channels, rounded up to VLANES */
+    int channels;              /* source channels */
+    int cblocks, cpad;         /* blocks of TILE_LANES channels, cblocks TILE_LANES */
     int lanes;                 /* destination channels */
     int src_h, src_w, pad_h, pad_w, out_h, out_w;
     int th, tw, tiles;         /* output tiles, (out_h / 2) x (out_w / 2) rounded up */
@@ -273,11 +295,12 @@ static void wino_shape_init(wino_shape *w, bool eligible, int channels, int lane
 {
     *w = (wino_shape){
         .use = eligible && channels >= WINO_MIN_CHANNELS && pad_h >= 0 && pad_w >= 0,
-        .channels = channels, .cpad = ceil_div(channels, VLANES) * VLANES, .lanes = lanes,
+        .channels = channels, .cblocks = ceil_div(channels, TILE_LANES), .lanes = lanes,
         .src_h = src_h, .src_w = src_w, .pad_h = pad_h, .pad_w = pad_w,
         .out_h = out_h, .out_w = out_w,
         .th = ceil_div(out_h, 2), .tw = ceil_div(out_w, 2),
     };
+    w->cpad = w->cblocks * TILE_LANES;
     w->tiles = w->th * w->tw;
     w->tiles_pad = ceil_div(w->tiles, TILE_COLS) * TILE_COLS;
     w->hq = 2 * w->th + 2;
@@ -341,13 +364,15 @@ typedef struct conv_plan {
     /* Winograd forms of the forward pass and of the data gradient, used
      * when the convolution is 3x3 with stride and dilation 1 */
     wino_shape wf, wd;
+    bool wino_weight;          /* the weight gradient through wf's transforms */
+    size_t partial_size;       /* elements of one group's weight-gradient sums */
     /* byte offsets of the buffers from the 64-byte aligned workspace start;
      * the per-thread ones repeat every worker_bytes */
     size_t at_wpack, at_koff, at_poff, at_partial, at_dbias, at_wpackt;
     size_t at_phase_pos, at_phase_step, at_dx_base, at_dx_out, at_dx_off;
-    size_t at_uf, at_ud, at_steps;
+    size_t at_uf, at_ud, at_steps_f, at_steps_d, at_zsteps;
     size_t at_workers, worker_bytes, at_xpad, at_doutb, at_doutq;
-    size_t at_wsource, at_wv, at_wm, at_wstage;
+    size_t at_source_f, at_v_f, at_source_d, at_v_d, at_wm, at_wstage, at_dy, at_z;
     size_t bytes;
 } conv_plan;
 
@@ -404,6 +429,11 @@ static void plan_init(conv_plan *p, int batch, int filters, const nn_conv_geomet
      * kernel, from F channels to C */
     wino_shape_init(&p->wd, wino, filters, p->channels, p->oh, p->ow, 2 - p->ph, 2 - p->pw,
                     p->height, p->width);
+    p->wino_weight = p->wf.use;
+    p->partial_size = p->wino_weight ? (size_t)WINO_POINTS * (size_t)p->wf.cblocks
+                                           * (size_t)ceil_div(filters, TILE_COLS) * TILE_SIZE
+                                     : (size_t)p->filter_blocks * (size_t)p->tap_tiles * TILE_SIZE;
+    const size_t fz = (size_t)ceil_div(filters, VLANES) * VLANES;
 
     const size_t real = sizeof(nn_real), offset = sizeof(ptrdiff_t);
     const size_t pixels = (size_t)p->height * (size_t)p->width;
@@ -411,8 +441,7 @@ static void plan_init(conv_plan *p, int batch, int filters, const nn_conv_geomet
     p->at_wpack = region(&cursor, (size_t)p->filter_blocks * (size_t)p->taps * TILE_LANES * real);
     p->at_koff = region(&cursor, (size_t)p->taps * offset);
     p->at_poff = region(&cursor, (size_t)p->positions * offset);
-    p->at_partial = region(&cursor, (size_t)p->groups * (size_t)p->filter_blocks
-                                        * (size_t)p->tap_tiles * TILE_SIZE * real);
+    p->at_partial = region(&cursor, (size_t)p->groups * p->partial_size * real);
     p->at_dbias = region(&cursor, (size_t)batch * (size_t)filters * real);
     p->at_wpackt = region(&cursor, (size_t)p->channel_blocks * (size_t)p->dx_steps
                                        * TILE_LANES * real);
@@ -423,17 +452,27 @@ static void plan_init(conv_plan *p, int batch, int filters, const nn_conv_geomet
     p->at_dx_off = region(&cursor, (size_t)p->dx_steps * offset);
     p->at_uf = region(&cursor, wino_u_size(&p->wf) * real);
     p->at_ud = region(&cursor, wino_u_size(&p->wd) * real);
-    p->at_steps = region(&cursor, (size_t)(p->channels > filters ? p->channels : filters) * offset);
+    p->at_steps_f = region(&cursor, (size_t)p->channels * offset);
+    p->at_steps_d = region(&cursor, (size_t)filters * offset);
+    p->at_zsteps = region(&cursor, (size_t)p->wf.tiles * offset);
     size_t worker = 0;
     p->at_xpad = region(&worker, (size_t)p->channels * p->in_plane * real);
     p->at_doutb = region(&worker, (size_t)p->positions * TILE_LANES * real);
     p->at_doutq = region(&worker, (size_t)filters * p->out_plane * real);
-#define LARGER(a, b) ((a) > (b) ? (a) : (b))
-    p->at_wsource = region(&worker, LARGER(wino_source_size(&p->wf), wino_source_size(&p->wd)) * real);
-    p->at_wv = region(&worker, LARGER(wino_v_size(&p->wf), wino_v_size(&p->wd)) * real);
-    p->at_wm = region(&worker, LARGER(wino_m_size(&p->wf), wino_m_size(&p->wd)) * real);
-    p->at_wstage = region(&worker, LARGER(wino_stage_size(&p->wf), wino_stage_size(&p->wd)) * real);
-#undef LARGER
+    p->at_source_f = region(&worker, wino_source_size(&p->wf) * real);
+    p->at_v_f = region(&worker, wino_v_size(&p->wf) * real);
+    p->at_source_d = region(&worker, wino_source_size(&p->wd) * real);
+    p->at_v_d = region(&worker, wino_v_size(&p->wd) * real);
+    p->at_wm = region(&worker, (wino_m_size(&p->wf) > wino_m_size(&p->wd) ? wino_m_size(&p->wf)
+                                                                          : wino_m_size(&p->wd))
+                                   * real);
+    p->at_wstage = region(&worker, (wino_stage_size(&p->wf) > wino_stage_size(&p->wd)
+                                        ? wino_stage_size(&p->wf)
+                                        : wino_stage_size(&p->wd))
+                                       * real);
+    const size_t dy = p->wino_weight ? 4 * (size_t)p->wf.th * (size_t)p->wf.tw * fz : 0;
+    p->at_dy = region(&worker, dy * real);
+    p->at_z = region(&worker, (p->wino_weight ? 4 * (size_t)p->wf.tiles * fz : 0) * real);
     p->worker_bytes = worker;
     p->at_workers = region(&cursor, CONV_WORKERS * worker);
     p->bytes = cursor;
@@ -454,7 +493,7 @@ typedef struct conv_buffers {
     nn_real *wpack;        /* (filter_blocks, taps, TILE_LANES) */
     ptrdiff_t *koff;       /* (taps): tap (c, i, j) -> c hp wp + i dh wp + j dw */
     ptrdiff_t *poff;       /* (positions): (oh, ow) -> oh sh wp + ow sw */
-    nn_real *partial;      /* (groups, filter_blocks, tap_tiles, TILE_COLS, TILE_LANES) */
+    nn_real *partial;      /* (groups, partial_size): weight-gradient sums per group */
     nn_real *dbias;        /* (N, F) per-image sums */
     nn_real *wpackt;       /* (channel_blocks, dx_steps, TILE_LANES) */
     ptrdiff_t *phase_pos, *phase_step; /* (phases + 1) starts */
@@ -462,7 +501,7 @@ typedef struct conv_buffers {
     ptrdiff_t *dx_out;     /* (H W): pixel of a phase -> y W + x */
     ptrdiff_t *dx_off;     /* (dx_steps): tap (f, i, j) of a phase -> offset in dout */
     nn_real *uf, *ud;      /* Winograd weights of the forward pass and of dx */
-    ptrdiff_t *steps;      /* steps[c] = c */
+    ptrdiff_t *steps_f, *steps_d, *zsteps; /* their step tables */
 } conv_buffers;
 
 static conv_buffers buffers_carve(const conv_plan *p, nn_real *workspace)
@@ -478,7 +517,9 @@ static conv_buffers buffers_carve(const conv_plan *p, nn_real *workspace)
         .phase_pos = AT(ptrdiff_t, at_phase_pos), .phase_step = AT(ptrdiff_t, at_phase_step),
         .dx_base = AT(ptrdiff_t, at_dx_base), .dx_out = AT(ptrdiff_t, at_dx_out),
         .dx_off = AT(ptrdiff_t, at_dx_off),
-        .uf = AT(nn_real, at_uf), .ud = AT(nn_real, at_ud), .steps = AT(ptrdiff_t, at_steps),
+        .uf = AT(nn_real, at_uf), .ud = AT(nn_real, at_ud),
+        .steps_f = AT(ptrdiff_t, at_steps_f), .steps_d = AT(ptrdiff_t, at_steps_d),
+        .zsteps = AT(ptrdiff_t, at_zsteps),
     };
 #undef AT
 }
@@ -697,7 +738,16 @@ static void run_lane_pass(const lane_pass *pass)
  *
  * Used for the forward pass and, through the flipped kernel, for the data
  * gradient of a stride-1 convolution: both are 3x3 stride-1 convolutions of
- * some source (x, or dout padded by 2 - pad) into some destination.
+ * some source (x, or dout padded by 2 - pad) into some destination. The
+ * weight gradient follows from the same formula by the chain rule: with
+ * Z = A dY A^T the 4x4 transform of a 2x2 tile of dout,
+ *     dL/dg = G^T [ sum over tiles and images of Z . (B^T d B) ] G,
+ * sixteen products S[xi] (F, C) = sum_t Z[xi] (F, t) V[xi] (t, C) again.
+ *
+ * V is stored [xi][channel block][tile][TILE_LANES], so that it serves both
+ * as the broadcast operand (forward: a column per tile, steps over
+ * channels through an offset table) and as the streamed one (weight
+ * gradient: lanes are channels, steps over tiles).
  */
 
 /*
@@ -741,38 +791,32 @@ static void wino_transform_weights(nn_real *u, const wino_shape *w, const nn_rea
             }
 }
 
-/* Per-thread scratch of one Winograd image. */
-typedef struct wino_scratch {
-    nn_real *source;  /* (hq, wq, cpad), border and channel padding zero */
-    nn_real *v;       /* (WINO_POINTS, tiles, cpad) */
-    nn_real *m;       /* (WINO_POINTS, tiles_pad, TILE_LANES) */
-    nn_real *stage;   /* (2, wq, TILE_LANES): one row of output tiles */
-} wino_scratch;
+/* steps[c]: where channel c of a tile sits in V[xi], from the tile's
+ * column; the forward products walk the channels through this table. */
+static void wino_channel_steps(ptrdiff_t *steps, const wino_shape *w)
+{
+    for (int c = 0; c < w->channels; c++)
+        steps[c] = (ptrdiff_t)(c / TILE_LANES) * w->tiles * TILE_LANES + c % TILE_LANES;
+}
 
 /*
- * dest (lanes, out_h, out_w) = bias + the 3x3 stride-1 convolution of
- * source (channels, src_h, src_w) padded by (pad_h, pad_w), or += (and no
- * bias) when accumulating. u from wino_transform_weights; steps[c] = c.
+ * V[xi][cb][t][l] = (B^T d B)[xi] for channel cb TILE_LANES + l of the
+ * source (channels, src_h, src_w), padded by (pad_h, pad_w), and its tile
+ * t; padded is the (hq, wq, cpad) buffer the source is copied into,
+ * channels last, its border and channel padding already zero.
  */
-static void wino_image(const wino_shape *w, nn_real *dest, const nn_real *source,
-                       const nn_real *u, const nn_real *bias, bool accumulate,
-                       const wino_scratch *scratch, const ptrdiff_t *steps,
-                       prefetch_stream *ahead)
+static void wino_input(const wino_shape *w, nn_real *v, nn_real *padded, const nn_real *source)
 {
     const size_t cpad = (size_t)w->cpad, wq = (size_t)w->wq, tiles = (size_t)w->tiles;
-    const size_t plane = (size_t)w->out_h * (size_t)w->out_w;
-
-    /* the source, channels last, into the padded buffer's interior */
     for (int y = 0; y < w->src_h; y++)
-        transpose(scratch->source + ((size_t)(y + w->pad_h) * wq + (size_t)w->pad_w) * cpad, cpad,
+        transpose(padded + ((size_t)(y + w->pad_h) * wq + (size_t)w->pad_w) * cpad, cpad,
                   source + (size_t)y * (size_t)w->src_w, (size_t)w->src_h * (size_t)w->src_w,
                   w->channels, w->src_w, false);
-
-    /* V[xi][t][c] = (B^T d B)[xi], VLANES channels at a time */
+    const size_t point = (size_t)w->cblocks * tiles * TILE_LANES; /* between xi */
     for (int ty = 0; ty < w->th; ty++)
         for (int tx = 0; tx < w->tw; tx++) {
             const size_t t = (size_t)ty * (size_t)w->tw + (size_t)tx;
-            const nn_real *d0 = scratch->source + ((size_t)(2 * ty) * wq + (size_t)(2 * tx)) * cpad;
+            const nn_real *d0 = padded + ((size_t)(2 * ty) * wq + (size_t)(2 * tx)) * cpad;
             for (size_t c0 = 0; c0 < cpad; c0 += VLANES) {
                 vreal d[4][4], e[4][4];
                 for (int r = 0; r < 4; r++)
@@ -784,17 +828,36 @@ static void wino_image(const wino_shape *w, nn_real *dest, const nn_real *source
                     e[2][c] = VSUB(d[2][c], d[1][c]);
                     e[3][c] = VSUB(d[1][c], d[3][c]);
                 }
+                nn_real *out = v + ((c0 / TILE_LANES) * tiles + t) * TILE_LANES + c0 % TILE_LANES;
                 for (int r = 0; r < 4; r++) { /* V = e B */
-                    nn_real *v = scratch->v + ((size_t)(r * 4) * tiles + t) * cpad + c0;
-                    VSTORE(v, VSUB(e[r][0], e[r][2]));
-                    VSTORE(v + tiles * cpad, VADD(e[r][1], e[r][2]));
-                    VSTORE(v + 2 * tiles * cpad, VSUB(e[r][2], e[r][1]));
-                    VSTORE(v + 3 * tiles * cpad, VSUB(e[r][1], e[r][3]));
+                    nn_real *row = out + (size_t)(4 * r) * point;
+                    VSTORE(row, VSUB(e[r][0], e[r][2]));
+                    VSTORE(row + point, VADD(e[r][1], e[r][2]));
+                    VSTORE(row + 2 * point, VSUB(e[r][2], e[r][1]));
+                    VSTORE(row + 3 * point, VSUB(e[r][1], e[r][3]));
                 }
             }
         }
+}
 
+/* Per-thread scratch of one Winograd product. */
+typedef struct wino_scratch {
+    nn_real *m;       /* (WINO_POINTS, tiles_pad, TILE_LANES) */
+    nn_real *stage;   /* (2, wq, TILE_LANES): one row of output tiles */
+} wino_scratch;
+
+/*
+ * dest (lanes, out_h, out_w) = bias + the convolution whose input
+ * transform wino_input left in v, or += (and no bias) when accumulating.
+ * u from wino_transform_weights, steps from wino_channel_steps.
+ */
+static void wino_products(const wino_shape *w, nn_real *dest, const nn_real *v, const nn_real *u,
+                          const nn_real *bias, bool accumulate, const wino_scratch *scratch,
+                          const ptrdiff_t *steps, prefetch_stream *ahead)
+{
     static const nn_real zeros[TILE_LANES];
+    const size_t wq = (size_t)w->wq, tiles = (size_t)w->tiles;
+    const size_t plane = (size_t)w->out_h * (size_t)w->out_w;
     const int lane_blocks = ceil_div(w->lanes, TILE_LANES);
     for (int lb = 0; lb < lane_blocks; lb++) {
         const int l0 = lb * TILE_LANES;
@@ -811,12 +874,12 @@ static void wino_image(const wino_shape *w, nn_real *dest, const nn_real *source
         for (int xi = 0; xi < WINO_POINTS; xi++) {
             const nn_real *a = u + ((size_t)lb * WINO_POINTS + (size_t)xi) * (size_t)w->channels
                                        * TILE_LANES;
-            const nn_real *v = scratch->v + (size_t)xi * tiles * cpad;
+            const nn_real *vx = v + (size_t)xi * (size_t)w->cblocks * tiles * TILE_LANES;
             nn_real *m = scratch->m + (size_t)xi * (size_t)w->tiles_pad * TILE_LANES;
             for (int t0 = 0; t0 < w->tiles; t0 += TILE_COLS) {
                 const nn_real *base[TILE_COLS];
                 for (int q = 0; q < TILE_COLS; q++)
-                    base[q] = v + (size_t)(t0 + q < w->tiles ? t0 + q : w->tiles - 1) * cpad;
+                    base[q] = vx + (size_t)(t0 + q < w->tiles ? t0 + q : w->tiles - 1) * TILE_LANES;
                 tile_kernel(m + (size_t)t0 * TILE_LANES, zeros, a, base, steps, w->channels);
                 prefetch_some(&dest_lines);
                 prefetch_some(ahead);
@@ -857,22 +920,107 @@ static void wino_image(const wino_shape *w, nn_real *dest, const nn_real *source
     }
 }
 
-/* A worker's Winograd buffers; the padded source is zeroed on first use. */
-static wino_scratch wino_buffers(const conv_plan *p, const conv_buffers *b, int worker,
-                                 const wino_shape *w, bool *ready)
+/*
+ * The weight gradient's share of one image: s[xi][cb][ft][q][l] += sum_t
+ * Z[xi][t][f] V[xi][cb][t][l] for filter f = ft TILE_COLS + q and channel
+ * c = cb TILE_LANES + l, where v holds the image's input transform (the
+ * forward's, shape w) and Z = A dY A^T that of its dout (filters, out_h,
+ * out_w). dy (2 th, 2 tw, fz) has a zero border; z holds one row of Z,
+ * (4, tiles, fz), so that the buffers stay in cache; zsteps[t] = t fz.
+ */
+static void wino_weight_image(const wino_shape *w, nn_real *s, const nn_real *v,
+                              const nn_real *dout, int filters, nn_real *dy, nn_real *z,
+                              const ptrdiff_t *zsteps, prefetch_stream *ahead)
+{
+    const size_t fz = (size_t)ceil_div(filters, VLANES) * VLANES, tiles = (size_t)w->tiles;
+    const size_t wy = 2 * (size_t)w->tw;
+    for (int y = 0; y < w->out_h; y++)
+        transpose(dy + (size_t)y * wy * fz, fz, dout + (size_t)y * (size_t)w->out_w,
+                  (size_t)w->out_h * (size_t)w->out_w, filters, w->out_w, false);
+    const size_t point = tiles * fz; /* between the xi of a row in z */
+    const int filter_tiles = ceil_div(filters, TILE_COLS);
+    for (int r = 0; r < 4; r++) {
+        /* Z[4 r + j] = row r of (A dY) A^T, A = [1 0; 1 1; 1 -1; 0 -1] */
+        for (int ty = 0; ty < w->th; ty++)
+            for (int tx = 0; tx < w->tw; tx++) {
+                const size_t t = (size_t)ty * (size_t)w->tw + (size_t)tx;
+                const nn_real *y0 = dy + ((size_t)(2 * ty) * wy + (size_t)(2 * tx)) * fz;
+                for (size_t f0 = 0; f0 < fz; f0 += VLANES) {
+                    vreal e[2];
+                    for (int c = 0; c < 2; c++) {
+                        const vreal g0 = VLOAD(y0 + (size_t)c * fz + f0);
+                        const vreal g1 = VLOAD(y0 + (wy + (size_t)c) * fz + f0);
+                        e[c] = r == 0 ? g0 : r == 1 ? VADD(g0, g1) : r == 2 ? VSUB(g0, g1)
+                                                                   : VSUB(VZERO, g1);
+                    }
+                    nn_real *out = z + t * fz + f0;
+                    VSTORE(out, e[0]);
+                    VSTORE(out + point, VADD(e[0], e[1]));
+                    VSTORE(out + 2 * point, VSUB(e[0], e[1]));
+                    VSTORE(out + 3 * point, VSUB(VZERO, e[1]));
+                }
+            }
+        for (int j = 0; j < 4; j++) {
+            const int xi = 4 * r + j;
+            const nn_real *zx = z + (size_t)j * point;
+            for (int cb = 0; cb < w->cblocks; cb++) {
+                const nn_real *a = v + (((size_t)xi * (size_t)w->cblocks + (size_t)cb) * tiles)
+                                           * TILE_LANES;
+                for (int ft = 0; ft < filter_tiles; ft++) {
+                    const nn_real *base[TILE_COLS];
+                    for (int q = 0; q < TILE_COLS; q++) {
+                        const int f = ft * TILE_COLS + q;
+                        base[q] = zx + (f < filters ? f : filters - 1);
+                    }
+                    nn_real *tile = s + (((size_t)xi * (size_t)w->cblocks + (size_t)cb)
+                                             * (size_t)filter_tiles + (size_t)ft) * TILE_SIZE;
+                    tile_kernel(tile, NULL, a, base, zsteps, w->tiles);
+                    prefetch_some(ahead);
+                }
+            }
+        }
+    }
+}
+
+/*
+ * dweight (F, C, 3, 3) += G^T S G for every (f, c), from the sums s laid
+ * out as wino_weight_image leaves them.
+ */
+static void wino_weight_finish(nn_real *dweight, const nn_real *s, const wino_shape *w,
+                               int filters)
+{
+    const int filter_tiles = ceil_div(filters, TILE_COLS);
+    const size_t point = (size_t)w->cblocks * (size_t)filter_tiles * TILE_SIZE;
+    for (int f = 0; f < filters; f++)
+        for (int c = 0; c < w->channels; c++) {
+            const nn_real *e = s + (((size_t)(c / TILE_LANES) * (size_t)filter_tiles
+                                     + (size_t)(f / TILE_COLS)) * TILE_COLS
+                                    + (size_t)(f % TILE_COLS)) * TILE_LANES
+                               + (size_t)(c % TILE_LANES);
+            nn_real k[4][4], r[3][4];
+            for (int xi = 0; xi < WINO_POINTS; xi++)
+                k[xi / 4][xi % 4] = e[(size_t)xi * point];
+            for (int j = 0; j < 4; j++) { /* r = G^T k */
+                r[0][j] = k[0][j] + (k[1][j] + k[2][j]) / 2;
+                r[1][j] = (k[1][j] - k[2][j]) / 2;
+                r[2][j] = (k[1][j] + k[2][j]) / 2 + k[3][j];
+            }
+            nn_real *out = dweight + ((size_t)f * (size_t)w->channels + (size_t)c) * 9;
+            for (int i = 0; i < 3; i++) { /* += r G */
+                out[i * 3 + 0] += r[i][0] + (r[i][1] + r[i][2]) / 2;
+                out[i * 3 + 1] += (r[i][1] - r[i][2]) / 2;
+                out[i * 3 + 2] += (r[i][1] + r[i][2]) / 2 + r[i][3];
+            }
+        }
+}
+
+/* A worker's Winograd product buffers. */
+static wino_scratch wino_buffers(const conv_plan *p, const conv_buffers *b, int worker)
 {
     return (wino_scratch){
-        .source = worker_scratch(p, b, worker, p->at_wsource, wino_source_size(w), ready),
-        .v = worker_buffer(p, b, worker, p->at_wv),
         .m = worker_buffer(p, b, worker, p->at_wm),
         .stage = worker_buffer(p, b, worker, p->at_wstage),
     };
-}
-
-static void fill_steps(ptrdiff_t *steps, int count)
-{
-    for (int i = 0; i < count; i++)
-        steps[i] = i;
 }
 
 /* ---- forward ------------------------------------------------------------- */
@@ -893,8 +1041,13 @@ static void forward_image(forward_job *job, int n, int worker, prefetch_stream *
     const nn_real *x = job->x + (size_t)n * (size_t)p->channels * (size_t)p->height * p->width;
     nn_real *out = job->out + (size_t)n * (size_t)p->filters * (size_t)p->positions;
     if (p->wf.use) {
-        wino_scratch scratch = wino_buffers(p, b, worker, &p->wf, &job->wino_ready[worker]);
-        wino_image(&p->wf, out, x, b->uf, job->bias, job->accumulate, &scratch, b->steps, ahead);
+        nn_real *source = worker_scratch(p, b, worker, p->at_source_f, wino_source_size(&p->wf),
+                                         &job->wino_ready[worker]);
+        nn_real *v = worker_buffer(p, b, worker, p->at_v_f);
+        wino_scratch scratch = wino_buffers(p, b, worker);
+        wino_input(&p->wf, v, source, x);
+        wino_products(&p->wf, out, v, b->uf, job->bias, job->accumulate, &scratch, b->steps_f,
+                      ahead);
         return;
     }
     nn_real *xpad = worker_scratch(p, b, worker, p->at_xpad,
@@ -941,7 +1094,7 @@ void nn_conv_engine_forward(nn_real *out, nn_real *workspace, const nn_real *x,
                         .bias = bias, .accumulate = accumulate };
     if (p.wf.use) {
         wino_transform_weights(job.buf.uf, &p.wf, weight, (size_t)p.taps, 9, false);
-        fill_steps(job.buf.steps, p.channels);
+        wino_channel_steps(job.buf.steps_f, &p.wf);
     } else {
         /* wpack[fb][k][l] = W[fb TILE_LANES + l, k], zero past the last filter */
         for (int fb = 0; fb < p.filter_blocks; fb++) {
@@ -978,7 +1131,8 @@ typedef struct backward_job {
     bool want_dx, want_dweight, want_dbias;
     bool by_group;
     int weight_tasks; /* split: groups x filter_blocks, numbered first */
-    bool xpad_ready[CONV_WORKERS], doutq_ready[CONV_WORKERS], wino_ready[CONV_WORKERS];
+    bool xpad_ready[CONV_WORKERS], doutq_ready[CONV_WORKERS];
+    bool source_f_ready[CONV_WORKERS], source_d_ready[CONV_WORKERS], dy_ready[CONV_WORKERS];
 } backward_job;
 
 /* Image n's share of group g's partial dW for filter block fb: the block's
@@ -993,8 +1147,8 @@ static void weight_gradient_image(const backward_job *job, int g, int fb, int n,
     const int lanes = p->filters - f0 < TILE_LANES ? p->filters - f0 : TILE_LANES;
     const size_t positions = (size_t)p->positions;
     const nn_real *dout = job->dout + ((size_t)n * (size_t)p->filters + (size_t)f0) * positions;
-    nn_real *partial = b->partial + ((size_t)g * (size_t)p->filter_blocks + (size_t)fb)
-                                       * (size_t)p->tap_tiles * TILE_SIZE;
+    nn_real *partial = b->partial + (size_t)g * p->partial_size
+                       + (size_t)fb * (size_t)p->tap_tiles * TILE_SIZE;
     if (lanes < TILE_LANES)
         memset(block, 0, positions * TILE_LANES * sizeof *block);
     transpose(block, TILE_LANES, dout, positions, lanes, p->positions, false);
@@ -1033,9 +1187,13 @@ static void data_gradient_image(backward_job *job, int n, int worker, prefetch_s
     if (!job->want_dx)
         return;
     if (p->wd.use) {
-        wino_scratch scratch = wino_buffers(p, b, worker, &p->wd, &job->wino_ready[worker]);
-        wino_image(&p->wd, job->dx + (size_t)n * (size_t)p->channels * pixels, dout, b->ud, NULL,
-                   true, &scratch, b->steps, ahead);
+        nn_real *source = worker_scratch(p, b, worker, p->at_source_d, wino_source_size(&p->wd),
+                                         &job->source_d_ready[worker]);
+        nn_real *v = worker_buffer(p, b, worker, p->at_v_d);
+        wino_scratch scratch = wino_buffers(p, b, worker);
+        wino_input(&p->wd, v, source, dout);
+        wino_products(&p->wd, job->dx + (size_t)n * (size_t)p->channels * pixels, v, b->ud, NULL,
+                      true, &scratch, b->steps_d, ahead);
         return;
     }
     nn_real *doutq = worker_scratch(p, b, worker, p->at_doutq,
@@ -1059,6 +1217,32 @@ static void data_gradient_image(backward_job *job, int n, int worker, prefetch_s
         };
         run_lane_pass(&pass);
     }
+}
+
+/* Image n's share of group g's Winograd weight-gradient sums, and its bias
+ * sums. */
+static void wino_weight_gradient_image(backward_job *job, int g, int n, int worker,
+                                       prefetch_stream *ahead)
+{
+    const conv_plan *p = job->plan;
+    const conv_buffers *b = &job->buf;
+    const size_t positions = (size_t)p->positions;
+    const size_t fz = (size_t)ceil_div(p->filters, VLANES) * VLANES;
+    const nn_real *dout = job->dout + (size_t)n * (size_t)p->filters * positions;
+    nn_real *source = worker_scratch(p, b, worker, p->at_source_f, wino_source_size(&p->wf),
+                                     &job->source_f_ready[worker]);
+    nn_real *v = worker_buffer(p, b, worker, p->at_v_f);
+    nn_real *dy = worker_scratch(p, b, worker, p->at_dy,
+                                 4 * (size_t)p->wf.th * (size_t)p->wf.tw * fz,
+                                 &job->dy_ready[worker]);
+    wino_input(&p->wf, v, source,
+               job->x + (size_t)n * (size_t)p->channels * (size_t)p->height * p->width);
+    if (job->want_dbias)
+        for (int f = 0; f < p->filters; f++)
+            b->dbias[(size_t)n * (size_t)p->filters + (size_t)f]
+                = sum_values(dout + (size_t)f * positions, positions);
+    wino_weight_image(&p->wf, b->partial + (size_t)g * p->partial_size, v, dout, p->filters, dy,
+                      worker_buffer(p, b, worker, p->at_z), b->zsteps, ahead);
 }
 
 static nn_real *padded_input(backward_job *job, int n, int worker)
@@ -1094,7 +1278,9 @@ static void backward_task(void *context, int task, int worker)
                 }
                 /* kernel calls per image: dW tiles, dx tiles */
                 int calls = 1;
-                if (job->want_dweight)
+                if (job->want_dweight && p->wino_weight)
+                    calls += WINO_POINTS * p->wf.cblocks * ceil_div(p->filters, TILE_COLS);
+                else if (job->want_dweight)
                     calls += p->filter_blocks * p->tap_tiles
                              * ceil_div(p->positions, PIXEL_CHUNK);
                 if (job->want_dx && p->wd.use)
@@ -1105,13 +1291,19 @@ static void backward_task(void *context, int task, int worker)
                 size_t bytes = (grads + (job->want_dweight ? image : 0)) * sizeof(nn_real);
                 ahead.lines_per_call = 1 + (int)(bytes / 64 / (size_t)calls);
             }
-            if (job->want_dweight) {
+            if (job->want_dweight && p->wino_weight) {
+                wino_weight_gradient_image(job, task, n, worker, &ahead);
+            } else if (job->want_dweight) {
                 const nn_real *xpad = padded_input(job, n, worker);
                 for (int fb = 0; fb < p->filter_blocks; fb++)
                     weight_gradient_image(job, task, fb, n, xpad, block, &ahead);
             }
             data_gradient_image(job, n, worker, &ahead);
         }
+    } else if (task < job->weight_tasks && p->wino_weight) {
+        const int n1 = (task + 1) * IMAGE_GROUP < p->batch ? (task + 1) * IMAGE_GROUP : p->batch;
+        for (int n = task * IMAGE_GROUP; n < n1; n++)
+            wino_weight_gradient_image(job, task, n, worker, NULL);
     } else if (task < job->weight_tasks) {
         const int g = task / p->filter_blocks, fb = task % p->filter_blocks;
         const int n1 = (g + 1) * IMAGE_GROUP < p->batch ? (g + 1) * IMAGE_GROUP : p->batch;
@@ -1187,15 +1379,21 @@ void nn_conv_engine_backward(nn_real *dx, nn_real *dweight, nn_real *dbias, nn_r
                          .want_dweight = dweight != NULL, .want_dbias = dbias != NULL };
     const conv_buffers *b = &job.buf;
     const int threads = thread_count(&p);
-    const size_t partial_size = (size_t)p.filter_blocks * (size_t)p.tap_tiles * TILE_SIZE;
+    const size_t partial_size = p.partial_size;
     if (job.want_dweight) {
-        build_offsets(&p, b->koff, b->poff);
+        if (p.wino_weight) {
+            wino_channel_steps(b->steps_f, &p.wf);
+            for (int t = 0; t < p.wf.tiles; t++)
+                b->zsteps[t] = (ptrdiff_t)t * ceil_div(filters, VLANES) * VLANES;
+        } else {
+            build_offsets(&p, b->koff, b->poff);
+        }
         memset(b->partial, 0, (size_t)p.groups * partial_size * sizeof *b->partial);
     }
     if (job.want_dx && p.wd.use) {
         /* lane c, channel f: W[f, c], flipped */
         wino_transform_weights(b->ud, &p.wd, weight, 9, (size_t)p.taps, true);
-        fill_steps(b->steps, filters);
+        wino_channel_steps(b->steps_d, &p.wd);
     } else if (job.want_dx) {
         build_data_tables(&p, b, weight);
     }
@@ -1204,7 +1402,9 @@ void nn_conv_engine_backward(nn_real *dx, nn_real *dweight, nn_real *dbias, nn_r
     if (job.by_group) {
         tasks = p.groups;
     } else {
-        job.weight_tasks = job.want_dweight ? p.groups * p.filter_blocks : 0;
+        job.weight_tasks = !job.want_dweight ? 0
+                           : p.wino_weight ? p.groups
+                                           : p.groups * p.filter_blocks;
         /* images for dx, or for the bias sums when nothing else reads dout */
         tasks = job.weight_tasks + (job.want_dx || (job.want_dbias && !job.want_dweight) ? batch : 0);
     }
@@ -1219,12 +1419,16 @@ void nn_conv_engine_backward(nn_real *dx, nn_real *dweight, nn_real *dbias, nn_r
             for (size_t i = 0; i < partial_size; i++)
                 sum[i] += part[i];
         }
-        for (int fb = 0; fb < p.filter_blocks; fb++) {
-            const int f0 = fb * TILE_LANES;
-            const int lanes = filters - f0 < TILE_LANES ? filters - f0 : TILE_LANES;
-            transpose(dweight + (size_t)f0 * (size_t)p.taps, (size_t)p.taps,
-                      sum + (size_t)fb * (size_t)p.tap_tiles * TILE_SIZE, TILE_LANES, p.taps,
-                      lanes, true);
+        if (p.wino_weight) {
+            wino_weight_finish(dweight, sum, &p.wf, filters);
+        } else {
+            for (int fb = 0; fb < p.filter_blocks; fb++) {
+                const int f0 = fb * TILE_LANES;
+                const int lanes = filters - f0 < TILE_LANES ? filters - f0 : TILE_LANES;
+                transpose(dweight + (size_t)f0 * (size_t)p.taps, (size_t)p.taps,
+                          sum + (size_t)fb * (size_t)p.tap_tiles * TILE_SIZE, TILE_LANES, p.taps,
+                          lanes, true);
+            }
         }
     }
     if (job.want_dbias) {
