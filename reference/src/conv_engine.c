@@ -60,6 +60,8 @@ typedef __m256d vreal;
 #define VADD(a, b) _mm256_add_pd((a), (b))
 #define VSUB(a, b) _mm256_sub_pd((a), (b))
 #define VZERO _mm256_setzero_pd()
+#define VMUL(a, b) _mm256_mul_pd((a), (b))
+#define VSET1(x) _mm256_set1_pd(x)
 #else
 typedef __m256 vreal;
 #define VLANES 8
@@ -70,6 +72,8 @@ typedef __m256 vreal;
 #define VADD(a, b) _mm256_add_ps((a), (b))
 #define VSUB(a, b) _mm256_sub_ps((a), (b))
 #define VZERO _mm256_setzero_ps()
+#define VMUL(a, b) _mm256_mul_ps((a), (b))
+#define VSET1(x) _mm256_set1_ps(x)
 #endif
 #else
 typedef nn_real vreal __attribute__((vector_size(32)));
@@ -83,11 +87,16 @@ typedef nn_real vreal_unaligned
 #define VADD(a, b) ((a) + (b))
 #define VSUB(a, b) ((a) - (b))
 #define VZERO ((vreal){ 0 })
+#define VMUL(a, b) ((a) * (b))
+#define VSET1(x) ((vreal){ 0 } + (x))
 #endif
 
 #define TILE_LANES (2 * VLANES) /* rows of a tile: filters or channels */
 #define TILE_COLS 6             /* columns of a tile: pixels or taps */
 #define TILE_SIZE (TILE_LANES * TILE_COLS)
+
+/* a tile kernel's start when a sum begins */
+static const nn_real zero_lanes[TILE_LANES];
 
 /* Below this many multiply-adds per thread, starting threads costs more
  * than it saves. */
@@ -855,7 +864,6 @@ static void wino_products(const wino_shape *w, nn_real *dest, const nn_real *v, 
                           const nn_real *bias, bool accumulate, const wino_scratch *scratch,
                           const ptrdiff_t *steps, prefetch_stream *ahead)
 {
-    static const nn_real zeros[TILE_LANES];
     const size_t wq = (size_t)w->wq, tiles = (size_t)w->tiles;
     const size_t plane = (size_t)w->out_h * (size_t)w->out_w;
     const int lane_blocks = ceil_div(w->lanes, TILE_LANES);
@@ -880,7 +888,7 @@ static void wino_products(const wino_shape *w, nn_real *dest, const nn_real *v, 
                 const nn_real *base[TILE_COLS];
                 for (int q = 0; q < TILE_COLS; q++)
                     base[q] = vx + (size_t)(t0 + q < w->tiles ? t0 + q : w->tiles - 1) * TILE_LANES;
-                tile_kernel(m + (size_t)t0 * TILE_LANES, zeros, a, base, steps, w->channels);
+                tile_kernel(m + (size_t)t0 * TILE_LANES, zero_lanes, a, base, steps, w->channels);
                 prefetch_some(&dest_lines);
                 prefetch_some(ahead);
             }
@@ -927,10 +935,11 @@ static void wino_products(const wino_shape *w, nn_real *dest, const nn_real *v, 
  * forward's, shape w) and Z = A dY A^T that of its dout (filters, out_h,
  * out_w). dy (2 th, 2 tw, fz) has a zero border; z holds one row of Z,
  * (4, tiles, fz), so that the buffers stay in cache; zsteps[t] = t fz.
+ * The first image of a sum sets s instead of adding to it.
  */
 static void wino_weight_image(const wino_shape *w, nn_real *s, const nn_real *v,
                               const nn_real *dout, int filters, nn_real *dy, nn_real *z,
-                              const ptrdiff_t *zsteps, prefetch_stream *ahead)
+                              const ptrdiff_t *zsteps, bool first, prefetch_stream *ahead)
 {
     const size_t fz = (size_t)ceil_div(filters, VLANES) * VLANES, tiles = (size_t)w->tiles;
     const size_t wy = 2 * (size_t)w->tw;
@@ -939,8 +948,11 @@ static void wino_weight_image(const wino_shape *w, nn_real *s, const nn_real *v,
                   (size_t)w->out_h * (size_t)w->out_w, filters, w->out_w, false);
     const size_t point = tiles * fz; /* between the xi of a row in z */
     const int filter_tiles = ceil_div(filters, TILE_COLS);
+    static const nn_real a_top[4] = { 1, 1, 1, 0 }, a_bottom[4] = { 0, 1, -1, -1 };
     for (int r = 0; r < 4; r++) {
-        /* Z[4 r + j] = row r of (A dY) A^T, A = [1 0; 1 1; 1 -1; 0 -1] */
+        /* Z[4 r + j] = row r of (A dY) A^T, A = [1 0; 1 1; 1 -1; 0 -1]
+         * (products by 1, -1 and 0 are exact) */
+        const vreal k0 = VSET1(a_top[r]), k1 = VSET1(a_bottom[r]);
         for (int ty = 0; ty < w->th; ty++)
             for (int tx = 0; tx < w->tw; tx++) {
                 const size_t t = (size_t)ty * (size_t)w->tw + (size_t)tx;
@@ -950,8 +962,7 @@ static void wino_weight_image(const wino_shape *w, nn_real *s, const nn_real *v,
                     for (int c = 0; c < 2; c++) {
                         const vreal g0 = VLOAD(y0 + (size_t)c * fz + f0);
                         const vreal g1 = VLOAD(y0 + (wy + (size_t)c) * fz + f0);
-                        e[c] = r == 0 ? g0 : r == 1 ? VADD(g0, g1) : r == 2 ? VSUB(g0, g1)
-                                                                   : VSUB(VZERO, g1);
+                        e[c] = VADD(VMUL(k0, g0), VMUL(k1, g1));
                     }
                     nn_real *out = z + t * fz + f0;
                     VSTORE(out, e[0]);
@@ -974,7 +985,7 @@ static void wino_weight_image(const wino_shape *w, nn_real *s, const nn_real *v,
                     }
                     nn_real *tile = s + (((size_t)xi * (size_t)w->cblocks + (size_t)cb)
                                              * (size_t)filter_tiles + (size_t)ft) * TILE_SIZE;
-                    tile_kernel(tile, NULL, a, base, zsteps, w->tiles);
+                    tile_kernel(tile, first ? zero_lanes : NULL, a, base, zsteps, w->tiles);
                     prefetch_some(ahead);
                 }
             }
@@ -983,15 +994,15 @@ static void wino_weight_image(const wino_shape *w, nn_real *s, const nn_real *v,
 }
 
 /*
- * dweight (F, C, 3, 3) += G^T S G for every (f, c), from the sums s laid
- * out as wino_weight_image leaves them.
+ * dweight (F, C, 3, 3) += G^T S G for every (f, c) with f in [f0, f1), from
+ * the sums s laid out as wino_weight_image leaves them.
  */
 static void wino_weight_finish(nn_real *dweight, const nn_real *s, const wino_shape *w,
-                               int filters)
+                               int filters, int f0, int f1)
 {
     const int filter_tiles = ceil_div(filters, TILE_COLS);
     const size_t point = (size_t)w->cblocks * (size_t)filter_tiles * TILE_SIZE;
-    for (int f = 0; f < filters; f++)
+    for (int f = f0; f < f1; f++)
         for (int c = 0; c < w->channels; c++) {
             const nn_real *e = s + (((size_t)(c / TILE_LANES) * (size_t)filter_tiles
                                      + (size_t)(f / TILE_COLS)) * TILE_COLS
@@ -1163,8 +1174,10 @@ static void weight_gradient_image(const backward_job *job, int g, int fb, int n,
             const nn_real *base[TILE_COLS];
             for (int q = 0; q < TILE_COLS; q++)
                 base[q] = xpad + b->koff[k0 + q < p->taps ? k0 + q : p->taps - 1];
-            tile_kernel(partial + (size_t)t * TILE_SIZE, NULL, block + (size_t)s0 * TILE_LANES,
-                        base, b->poff + s0, steps);
+            /* the group's first image starts the sums */
+            tile_kernel(partial + (size_t)t * TILE_SIZE,
+                        n == g * IMAGE_GROUP && s0 == 0 ? zero_lanes : NULL,
+                        block + (size_t)s0 * TILE_LANES, base, b->poff + s0, steps);
             prefetch_some(ahead);
         }
     }
@@ -1242,7 +1255,8 @@ static void wino_weight_gradient_image(backward_job *job, int g, int n, int work
             b->dbias[(size_t)n * (size_t)p->filters + (size_t)f]
                 = sum_values(dout + (size_t)f * positions, positions);
     wino_weight_image(&p->wf, b->partial + (size_t)g * p->partial_size, v, dout, p->filters, dy,
-                      worker_buffer(p, b, worker, p->at_z), b->zsteps, ahead);
+                      worker_buffer(p, b, worker, p->at_z), b->zsteps, n == g * IMAGE_GROUP,
+                      ahead);
 }
 
 static nn_real *padded_input(backward_job *job, int n, int worker)
@@ -1368,6 +1382,50 @@ static void build_data_tables(const conv_plan *p, const conv_buffers *b, const n
     b->phase_step[p->phases] = step;
 }
 
+/* The weight gradient's last step: the group sums added in group order, and
+ * the result added to dweight. */
+typedef struct weight_finish_job {
+    const conv_plan *plan;
+    nn_real *partial, *dweight;
+} weight_finish_job;
+
+/* partial[0][i] += partial[g][i] for g = 1, 2, ... in order, i in
+ * [begin, begin + count) */
+static void sum_groups(nn_real *partial, const conv_plan *p, size_t begin, size_t count)
+{
+    for (int g = 1; g < p->groups; g++) {
+        const nn_real *part = partial + (size_t)g * p->partial_size + begin;
+        nn_real *sum = partial + begin;
+        for (size_t i = 0; i < count; i++)
+            sum[i] += part[i];
+    }
+}
+
+static void weight_finish_task(void *context, int unit, int worker)
+{
+    const weight_finish_job *job = context;
+    const conv_plan *p = job->plan;
+    (void)worker;
+    if (p->wino_weight) {
+        /* unit: filter tile ft, whose TILE_SIZE block repeats per (xi, cb) */
+        const int filter_tiles = ceil_div(p->filters, TILE_COLS);
+        for (int k = 0; k < WINO_POINTS * p->wf.cblocks; k++)
+            sum_groups(job->partial, p, ((size_t)k * (size_t)filter_tiles + (size_t)unit) * TILE_SIZE,
+                       TILE_SIZE);
+        const int f0 = unit * TILE_COLS;
+        wino_weight_finish(job->dweight, job->partial, &p->wf, p->filters, f0,
+                           f0 + TILE_COLS < p->filters ? f0 + TILE_COLS : p->filters);
+    } else {
+        /* unit: filter block fb, whose tiles are contiguous */
+        const size_t block = (size_t)p->tap_tiles * TILE_SIZE;
+        sum_groups(job->partial, p, (size_t)unit * block, block);
+        const int f0 = unit * TILE_LANES;
+        const int lanes = p->filters - f0 < TILE_LANES ? p->filters - f0 : TILE_LANES;
+        transpose(job->dweight + (size_t)f0 * (size_t)p->taps, (size_t)p->taps,
+                  job->partial + (size_t)unit * block, TILE_LANES, p->taps, lanes, true);
+    }
+}
+
 void nn_conv_engine_backward(nn_real *dx, nn_real *dweight, nn_real *dbias, nn_real *workspace,
                              const nn_real *dout, const nn_real *x, const nn_real *weight,
                              int batch, int filters, const nn_conv_geometry *g)
@@ -1388,7 +1446,6 @@ void nn_conv_engine_backward(nn_real *dx, nn_real *dweight, nn_real *dbias, nn_r
         } else {
             build_offsets(&p, b->koff, b->poff);
         }
-        memset(b->partial, 0, (size_t)p.groups * partial_size * sizeof *b->partial);
     }
     if (job.want_dx && p.wd.use) {
         /* lane c, channel f: W[f, c], flipped */
@@ -1411,25 +1468,11 @@ void nn_conv_engine_backward(nn_real *dx, nn_real *dweight, nn_real *dbias, nn_r
     nn_parallel_for(tasks, backward_task, &job, threads);
 
     if (job.want_dweight) {
-        /* the group partials summed in group order, then dW[f][k] += the
-         * sum's (k, f) entry */
-        nn_real *sum = b->partial;
-        for (int gi = 1; gi < p.groups; gi++) {
-            const nn_real *part = b->partial + (size_t)gi * partial_size;
-            for (size_t i = 0; i < partial_size; i++)
-                sum[i] += part[i];
-        }
-        if (p.wino_weight) {
-            wino_weight_finish(dweight, sum, &p.wf, filters);
-        } else {
-            for (int fb = 0; fb < p.filter_blocks; fb++) {
-                const int f0 = fb * TILE_LANES;
-                const int lanes = filters - f0 < TILE_LANES ? filters - f0 : TILE_LANES;
-                transpose(dweight + (size_t)f0 * (size_t)p.taps, (size_t)p.taps,
-                          sum + (size_t)fb * (size_t)p.tap_tiles * TILE_SIZE, TILE_LANES, p.taps,
-                          lanes, true);
-            }
-        }
+        /* one task per filter tile (Winograd) or filter block (direct) */
+        weight_finish_job finish = { .plan = &p, .partial = b->partial, .dweight = dweight };
+        int units = p.wino_weight ? ceil_div(filters, TILE_COLS) : p.filter_blocks;
+        double adds = (double)p.groups * (double)partial_size;
+        nn_parallel_for(units, weight_finish_task, &finish, adds > 2e5 ? threads : 1);
     }
     if (job.want_dbias) {
         for (int f = 0; f < filters; f++) {
