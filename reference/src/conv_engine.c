@@ -1,5 +1,6 @@
 /*
- * conv_engine.c - direct convolution with a register-tiled inner kernel.
+ * conv_engine.c - convolution by a register-tiled inner kernel, directly or
+ * through Winograd's minimal filtering.
  *
  * The three products of a convolution layer,
  *     out[f, p]  = sum_k W[f, k] X[k, p]          (forward)
@@ -9,7 +10,7 @@
  * im2col + GEMM computes, but X[k, p] = x[c, oh s - pad + i d, ow s - pad +
  * j d] is never written out: on a zero-padded copy of the image, X[k, p] is
  * the value at address koff[k] + poff[p], a sum of a per-tap and a per-pixel
- * offset. One inner kernel serves all three products:
+ * offset. One inner kernel serves every product:
  *
  *     tile[q][l] += sum_t A[t][l] * base_q[offset[t]]
  *
@@ -30,6 +31,13 @@
  * input channels and columns = 6 input pixels of one phase, with no
  * multiplications by inserted zeros. For stride 1 there is one phase and it
  * is a convolution of the padded dout with the flipped kernel.
+ *
+ * 3x3 convolutions with stride and dilation 1, the common layer of a CNN,
+ * go through Winograd F(2x2, 3x3) instead (see that section): the forward
+ * pass and the weight gradient when there are at least WINO_MIN_CHANNELS
+ * input channels, the data gradient when there are that many filters and
+ * the padding is at most 2. The same kernel then computes the sixteen
+ * small matrix products of the transformed domain.
  *
  * Work is split over images; the weight gradient is summed per fixed group
  * of images and the group sums are added in group order. Every value is
