@@ -778,34 +778,37 @@ static void wino_transform_weights(nn_real *u, const wino_shape *w, const nn_rea
 {
     const int lane_blocks = ceil_div(w->lanes, TILE_LANES);
     for (int lb = 0; lb < lane_blocks; lb++)
-        for (int c = 0; c < w->channels; c++)
+        for (int c = 0; c < w->channels; c++) {
+            /* the block's lanes side by side, then one row per xi: stores
+             * 16 points apart would collide in the cache */
+            nn_real out[WINO_POINTS][TILE_LANES] = { { 0 } };
             for (int l = 0; l < TILE_LANES; l++) {
                 const int lane = lb * TILE_LANES + l;
-                nn_real out[WINO_POINTS] = { 0 };
-                if (lane < w->lanes) {
-                    const nn_real *k = weight + (size_t)lane * lane_stride
-                                       + (size_t)c * channel_stride;
-                    nn_real g[3][3], t[4][3];
-                    for (int i = 0; i < 3; i++)
-                        for (int j = 0; j < 3; j++)
-                            g[i][j] = flip ? k[(2 - i) * 3 + (2 - j)] : k[i * 3 + j];
-                    for (int j = 0; j < 3; j++) { /* t = G g */
-                        t[0][j] = g[0][j];
-                        t[1][j] = (g[0][j] + g[1][j] + g[2][j]) / 2;
-                        t[2][j] = (g[0][j] - g[1][j] + g[2][j]) / 2;
-                        t[3][j] = g[2][j];
-                    }
-                    for (int i = 0; i < 4; i++) { /* out = t G^T */
-                        out[i * 4 + 0] = t[i][0];
-                        out[i * 4 + 1] = (t[i][0] + t[i][1] + t[i][2]) / 2;
-                        out[i * 4 + 2] = (t[i][0] - t[i][1] + t[i][2]) / 2;
-                        out[i * 4 + 3] = t[i][2];
-                    }
+                if (lane >= w->lanes)
+                    break;
+                const nn_real *k = weight + (size_t)lane * lane_stride + (size_t)c * channel_stride;
+                nn_real g[3][3], t[4][3];
+                for (int i = 0; i < 3; i++)
+                    for (int j = 0; j < 3; j++)
+                        g[i][j] = flip ? k[(2 - i) * 3 + (2 - j)] : k[i * 3 + j];
+                for (int j = 0; j < 3; j++) { /* t = G g */
+                    t[0][j] = g[0][j];
+                    t[1][j] = (g[0][j] + g[1][j] + g[2][j]) / 2;
+                    t[2][j] = (g[0][j] - g[1][j] + g[2][j]) / 2;
+                    t[3][j] = g[2][j];
                 }
-                for (int xi = 0; xi < WINO_POINTS; xi++)
-                    u[(((size_t)lb * WINO_POINTS + (size_t)xi) * (size_t)w->channels
-                       + (size_t)c) * TILE_LANES + (size_t)l] = out[xi];
+                for (int i = 0; i < 4; i++) { /* out = t G^T */
+                    out[i * 4 + 0][l] = t[i][0];
+                    out[i * 4 + 1][l] = (t[i][0] + t[i][1] + t[i][2]) / 2;
+                    out[i * 4 + 2][l] = (t[i][0] - t[i][1] + t[i][2]) / 2;
+                    out[i * 4 + 3][l] = t[i][2];
+                }
             }
+            for (int xi = 0; xi < WINO_POINTS; xi++)
+                memcpy(u + (((size_t)lb * WINO_POINTS + (size_t)xi) * (size_t)w->channels
+                            + (size_t)c) * TILE_LANES,
+                       out[xi], sizeof out[xi]);
+        }
 }
 
 /* steps[c]: where channel c of a tile sits in V[xi], from the tile's
