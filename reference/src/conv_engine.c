@@ -267,6 +267,50 @@ static void transpose(nn_real *restrict dst, size_t dst_stride, const nn_real *r
         }
 }
 
+/*
+ * The same sum for a pass with at most VLANES lanes (a layer with few
+ * channels): one vector of lanes and NARROW_COLS columns, so that fewer
+ * lanes are computed for nothing. a keeps its TILE_LANES stride per step
+ * and the tile its [column][TILE_LANES] layout; only the first VLANES lanes
+ * of each are used.
+ */
+#define NARROW_COLS 8
+_Static_assert(COL_CHUNK % NARROW_COLS == 0 && COL_CHUNK % TILE_COLS == 0,
+               "a column chunk holds whole tiles of either kind");
+static void tile_kernel_narrow(nn_real *restrict tile, const nn_real *restrict init,
+                               const nn_real *restrict a, const nn_real *const base[NARROW_COLS],
+                               const ptrdiff_t *restrict offsets, int steps)
+{
+    vreal c0, c1, c2, c3, c4, c5, c6, c7;
+    if (init != NULL) {
+        c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = VLOAD(init);
+    } else {
+        c0 = VLOAD(tile + 0 * TILE_LANES), c1 = VLOAD(tile + 1 * TILE_LANES);
+        c2 = VLOAD(tile + 2 * TILE_LANES), c3 = VLOAD(tile + 3 * TILE_LANES);
+        c4 = VLOAD(tile + 4 * TILE_LANES), c5 = VLOAD(tile + 5 * TILE_LANES);
+        c6 = VLOAD(tile + 6 * TILE_LANES), c7 = VLOAD(tile + 7 * TILE_LANES);
+    }
+    const nn_real *b0 = base[0], *b1 = base[1], *b2 = base[2], *b3 = base[3];
+    const nn_real *b4 = base[4], *b5 = base[5], *b6 = base[6], *b7 = base[7];
+    for (int t = 0; t < steps; t++) {
+        const ptrdiff_t o = offsets[t];
+        const vreal a0 = VLOAD(a);
+        a += TILE_LANES;
+        c0 = VFMA(a0, VBROADCAST(b0 + o), c0);
+        c1 = VFMA(a0, VBROADCAST(b1 + o), c1);
+        c2 = VFMA(a0, VBROADCAST(b2 + o), c2);
+        c3 = VFMA(a0, VBROADCAST(b3 + o), c3);
+        c4 = VFMA(a0, VBROADCAST(b4 + o), c4);
+        c5 = VFMA(a0, VBROADCAST(b5 + o), c5);
+        c6 = VFMA(a0, VBROADCAST(b6 + o), c6);
+        c7 = VFMA(a0, VBROADCAST(b7 + o), c7);
+    }
+    VSTORE(tile + 0 * TILE_LANES, c0), VSTORE(tile + 1 * TILE_LANES, c1);
+    VSTORE(tile + 2 * TILE_LANES, c2), VSTORE(tile + 3 * TILE_LANES, c3);
+    VSTORE(tile + 4 * TILE_LANES, c4), VSTORE(tile + 5 * TILE_LANES, c5);
+    VSTORE(tile + 6 * TILE_LANES, c6), VSTORE(tile + 7 * TILE_LANES, c7);
+}
+
 /* sum of v[0..count), in an order fixed by count alone */
 static nn_real sum_values(const nn_real *v, size_t count)
 {
@@ -693,8 +737,11 @@ static void run_lane_pass(const lane_pass *pass)
     const int lane_blocks = ceil_div(pass->lanes, TILE_LANES);
     for (int c0 = 0; c0 < pass->cols; c0 += COL_CHUNK) {
         const int cols = pass->cols - c0 < COL_CHUNK ? pass->cols - c0 : COL_CHUNK;
-        const int tiles = ceil_div(cols, TILE_COLS);
         const ptrdiff_t *col_base = pass->col_base + c0;
+        /* few lanes: one vector of them, more columns per call */
+        const bool narrow = pass->lanes <= VLANES;
+        const int tile_cols = narrow ? NARROW_COLS : TILE_COLS;
+        const int calls = ceil_div(cols, tile_cols);
         for (int lb = 0; lb < lane_blocks; lb++) {
             const int l0 = lb * TILE_LANES;
             const int lanes = pass->lanes - l0 < TILE_LANES ? pass->lanes - l0 : TILE_LANES;
@@ -705,10 +752,10 @@ static void run_lane_pass(const lane_pass *pass)
                 const int steps = pass->steps - s0 < STEP_CHUNK ? pass->steps - s0 : STEP_CHUNK;
                 const nn_real *a = pass->packed + (size_t)lb * pass->block_stride
                                    + (size_t)s0 * TILE_LANES;
-                for (int t = 0; t < tiles; t++) {
-                    const nn_real *base[TILE_COLS];
-                    for (int q = 0; q < TILE_COLS; q++) {
-                        int col = t * TILE_COLS + q;
+                for (int t = 0; t < calls; t++) {
+                    const nn_real *base[NARROW_COLS > TILE_COLS ? NARROW_COLS : TILE_COLS];
+                    for (int q = 0; q < tile_cols; q++) {
+                        int col = t * tile_cols + q;
                         base[q] = pass->source + col_base[col < cols ? col : cols - 1];
                     }
                     /* Fetch the destination rows while the sums run, a row
@@ -718,8 +765,13 @@ static void run_lane_pass(const lane_pass *pass)
                     if (s0 == 0 && t < lanes && pass->dest_col == NULL)
                         prefetch_row(pass->dest + (size_t)(l0 + t) * pass->plane + c0, cols);
                     prefetch_some(pass->ahead);
-                    tile_kernel(acc + (size_t)t * TILE_SIZE, s0 == 0 ? init : NULL, a, base,
-                                pass->offsets + s0, steps);
+                    nn_real *tile = acc + (size_t)(t * tile_cols) * TILE_LANES;
+                    if (narrow)
+                        tile_kernel_narrow(tile, s0 == 0 ? init : NULL, a, base,
+                                           pass->offsets + s0, steps);
+                    else
+                        tile_kernel(tile, s0 == 0 ? init : NULL, a, base, pass->offsets + s0,
+                                    steps);
                 }
             }
             nn_real *dest = pass->dest + (size_t)l0 * pass->plane;
