@@ -498,28 +498,32 @@ static void plan_init(conv_plan *p, int batch, int filters, const nn_conv_geomet
 
     const size_t real = sizeof(nn_real), offset = sizeof(ptrdiff_t);
     const size_t pixels = (size_t)p->height * (size_t)p->width;
+    /* the direct forward and weight-gradient buffers, and the direct
+     * data-gradient ones, exist only when that path is taken */
+    const size_t direct = p->wf.use ? 0 : 1, direct_dx = p->wd.use ? 0 : 1;
     size_t cursor = 0;
-    p->at_wpack = region(&cursor, (size_t)p->filter_blocks * (size_t)p->taps * TILE_LANES * real);
-    p->at_koff = region(&cursor, (size_t)p->taps * offset);
-    p->at_poff = region(&cursor, (size_t)p->positions * offset);
+    p->at_wpack = region(&cursor, direct * (size_t)p->filter_blocks * (size_t)p->taps
+                                      * TILE_LANES * real);
+    p->at_koff = region(&cursor, direct * (size_t)p->taps * offset);
+    p->at_poff = region(&cursor, direct * (size_t)p->positions * offset);
     p->at_partial = region(&cursor, (size_t)p->groups * p->partial_size * real);
     p->at_dbias = region(&cursor, (size_t)batch * (size_t)filters * real);
-    p->at_wpackt = region(&cursor, (size_t)p->channel_blocks * (size_t)p->dx_steps
+    p->at_wpackt = region(&cursor, direct_dx * (size_t)p->channel_blocks * (size_t)p->dx_steps
                                        * TILE_LANES * real);
-    p->at_phase_pos = region(&cursor, (size_t)(p->phases + 1) * offset);
-    p->at_phase_step = region(&cursor, (size_t)(p->phases + 1) * offset);
-    p->at_dx_base = region(&cursor, pixels * offset);
-    p->at_dx_out = region(&cursor, pixels * offset);
-    p->at_dx_off = region(&cursor, (size_t)p->dx_steps * offset);
+    p->at_phase_pos = region(&cursor, direct_dx * (size_t)(p->phases + 1) * offset);
+    p->at_phase_step = region(&cursor, direct_dx * (size_t)(p->phases + 1) * offset);
+    p->at_dx_base = region(&cursor, direct_dx * pixels * offset);
+    p->at_dx_out = region(&cursor, direct_dx * pixels * offset);
+    p->at_dx_off = region(&cursor, direct_dx * (size_t)p->dx_steps * offset);
     p->at_uf = region(&cursor, wino_u_size(&p->wf) * real);
     p->at_ud = region(&cursor, wino_u_size(&p->wd) * real);
     p->at_steps_f = region(&cursor, (size_t)p->channels * offset);
     p->at_steps_d = region(&cursor, (size_t)filters * offset);
     p->at_zsteps = region(&cursor, (size_t)p->wf.tiles * offset);
     size_t worker = 0;
-    p->at_xpad = region(&worker, (size_t)p->channels * p->in_plane * real);
-    p->at_doutb = region(&worker, (size_t)p->positions * TILE_LANES * real);
-    p->at_doutq = region(&worker, (size_t)filters * p->out_plane * real);
+    p->at_xpad = region(&worker, direct * (size_t)p->channels * p->in_plane * real);
+    p->at_doutb = region(&worker, direct * (size_t)p->positions * TILE_LANES * real);
+    p->at_doutq = region(&worker, direct_dx * (size_t)filters * p->out_plane * real);
     p->at_source_f = region(&worker, wino_source_size(&p->wf) * real);
     p->at_v_f = region(&worker, wino_v_size(&p->wf) * real);
     p->at_source_d = region(&worker, wino_source_size(&p->wd) * real);
