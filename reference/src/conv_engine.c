@@ -742,13 +742,15 @@ static void run_lane_pass(const lane_pass *pass)
     for (int c0 = 0; c0 < pass->cols; c0 += COL_CHUNK) {
         const int cols = pass->cols - c0 < COL_CHUNK ? pass->cols - c0 : COL_CHUNK;
         const ptrdiff_t *col_base = pass->col_base + c0;
-        /* few lanes: one vector of them, more columns per call */
-        const bool narrow = pass->lanes <= VLANES;
-        const int tile_cols = narrow ? NARROW_COLS : TILE_COLS;
-        const int calls = ceil_div(cols, tile_cols);
         for (int lb = 0; lb < lane_blocks; lb++) {
             const int l0 = lb * TILE_LANES;
             const int lanes = pass->lanes - l0 < TILE_LANES ? pass->lanes - l0 : TILE_LANES;
+            /* a block of at most one vector of lanes (a layer with few
+             * channels, or the last block of many): more columns per call
+             * instead of lanes computed for nothing */
+            const bool narrow = lanes <= VLANES;
+            const int tile_cols = narrow ? NARROW_COLS : TILE_COLS;
+            const int calls = ceil_div(cols, tile_cols);
             nn_real init[TILE_LANES];
             for (int l = 0; l < TILE_LANES; l++)
                 init[l] = pass->bias != NULL && l < lanes ? pass->bias[l0 + l] : 0;
