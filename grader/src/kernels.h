@@ -91,4 +91,35 @@ extern const dg_kernel dg_kernels[];
 extern const size_t dg_kernel_count;
 const dg_kernel *dg_kernel_find(const char *function);
 
+/*
+ * A forward/backward pair for gradient checks. The checked scalar is
+ * L = sum(out * r) over the forward's output buffer, for a fixed random r
+ * that is passed to the backward as its upstream gradient (or L = the
+ * forward's DOUBLE output itself, for losses, with no upstream). Each link
+ * says that a gradient buffer of the backward is dL/d(an input buffer of
+ * the forward); each share says that a backward input is a copy of a
+ * forward buffer after the forward ran (x, weight, a saved output or
+ * mask). Accumulating gradient buffers start at zero here.
+ */
+typedef struct dg_buffer_link {
+    int backward;   /* index into the backward's buffers */
+    int forward;    /* index into the forward's buffers */
+} dg_buffer_link;
+
+typedef struct dg_gradient_pair {
+    const char *forward;
+    const char *backward;
+    int forward_output;      /* the forward buffer L is computed from */
+    int backward_upstream;   /* the backward buffer that receives r; -1 for losses */
+    int link_count;
+    dg_buffer_link links[4];
+    int share_count;
+    dg_buffer_link shares[8];
+} dg_gradient_pair;
+
+extern const dg_gradient_pair dg_gradient_pairs[];
+extern const size_t dg_gradient_pair_count;
+/* The pair whose backward (or forward) is function; NULL if none. */
+const dg_gradient_pair *dg_gradient_pair_find(const char *function);
+
 #endif
