@@ -17,7 +17,8 @@ TESTPKG := check
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla \
-            -Wundef -Wcast-align
+            -Wundef -Wcast-align -Wno-format-truncation
+# Messages are cut to their buffers on purpose: -Wno-format-truncation.
 # ISO C11 keeps floating-point contraction off (-ffp-contract=off), so
 # results do not change with the compiler's mood; no -ffast-math anywhere.
 # -fno-math-errno only stops sqrt() from setting errno, which lets loops
@@ -38,6 +39,9 @@ LDFLAGS_asan  := $(SANITIZE)
 REF_SRC     := $(wildcard reference/src/*.c reference/src/network/*.c)
 REF_TESTS   := $(wildcard reference/tests/check_*.c)
 GRADER_SRC  := $(filter-out grader/src/main.c,$(wildcard grader/src/*.c))
+# What the runner (the sandboxed program linked with a student unit) is
+# built from, besides the unit and libnnref.
+RUNNER_SUPPORT := grader/src/kernels.c grader/src/kernel_call.c grader/src/protocol.c
 GRADER_MAIN := $(wildcard grader/src/main.c)
 GRADER_TESTS:= $(wildcard grader/tests/check_*.c)
 TEST_SUPPORT:= reference/tests/test_main.c reference/tests/fixture.c
@@ -49,7 +53,7 @@ objects = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/float/libnnref.a $(BUILD)/double/libnnref.a \
-     $(if $(GRADER_MAIN),$(BUILD)/float/dlgrade)
+     $(BUILD)/float/dlgrade $(BUILD)/double/runner-kit/stamp $(BUILD)/float/runner-kit/stamp
 
 deps:
 	@scripts/ensure-deps
@@ -75,6 +79,19 @@ $(BUILD)/$(1)/libdlgrade.a: $(call objects,$(1),$(GRADER_SRC))
 $(BUILD)/$(1)/dlgrade: $(call objects,$(1),$(GRADER_MAIN)) $(BUILD)/$(1)/libdlgrade.a $(BUILD)/$(1)/libnnref.a
 	@echo "  LD $$@"
 	@$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(LIBS)
+
+# The runner kit: everything the grader needs to build a runner for a
+# student unit inside the sandbox, in one folder it can show read-only.
+$(BUILD)/$(1)/runner-kit/stamp: $(call objects,$(1),grader/runner/runner.c $(RUNNER_SUPPORT)) \
+                                $(BUILD)/$(1)/libnnref.a $(wildcard reference/include/nn/*.h)
+	@echo "  KIT $$(@D)"
+	@rm -rf $$(@D) && mkdir -p $$(@D)/lib $$(@D)/include
+	@cp $(BUILD)/$(1)/grader/runner/runner.o $(BUILD)/$(1)/libnnref.a $$(@D)/lib/
+	@ar rcs $$(@D)/lib/librunner.a $(call objects,$(1),$(RUNNER_SUPPORT))
+	@cp -r reference/include/nn $$(@D)/include/
+	@echo "$$(CFLAGS_$(1))" | tr ' ' '\n' | grep -E '^-(D|std|O|march|fno-math|fsanitize|fno-omit|fno-sanitize)' | grep -v MMD | tr '\n' ' ' > $$(@D)/cflags
+	@echo "$$(LDFLAGS_$(1)) $$(LIBS)" > $$(@D)/libs
+	@touch $$@
 
 # The test runner finds its suites by their `Suite *name_suite(void)`
 # definitions, so adding a check_*.c file is all it takes to add tests.

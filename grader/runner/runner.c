@@ -1,0 +1,235 @@
+/*
+ * runner.c - the program that runs student code, inside the sandbox.
+ *
+ * It is linked with one student unit and the reference implementation of
+ * everything else (the grader builds it per unit). It reads one request on
+ * stdin, computes, writes one response on stdout and exits 0; it decides
+ * nothing. Whatever it prints elsewhere, and whatever it exits with, can
+ * only make the grader count the check as crashed, never raise a score.
+ */
+#include "kernel_call.h"
+#include "kernels.h"
+#include "protocol.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Requests come from the grader; these bounds only stop a runaway. */
+#define RUNNER_MAX_REQUEST (256u << 20)
+#define RUNNER_MAX_ELEMENTS (64u << 20)
+
+static unsigned char *read_all(FILE *in, size_t *size)
+{
+    size_t capacity = 1 << 16, used = 0;
+    unsigned char *data = malloc(capacity);
+    while (data != NULL) {
+        size_t got = fread(data + used, 1, capacity - used, in);
+        used += got;
+        if (got == 0)
+            break;
+        if (used == capacity) {
+            if (capacity >= RUNNER_MAX_REQUEST) {
+                free(data);
+                return NULL;
+            }
+            unsigned char *bigger = realloc(data, capacity * 2);
+            if (bigger == NULL) {
+                free(data);
+                return NULL;
+            }
+            data = bigger;
+            capacity *= 2;
+        }
+    }
+    *size = used;
+    return data;
+}
+
+static void read_case(dg_reader *reader, dg_kernel_case *kernel_case, uint64_t *seed)
+{
+    for (int d = 0; d < DG_KERNEL_MAX_DIMS; d++)
+        kernel_case->dims[d] = dg_get_i32(reader);
+    for (int p = 0; p < DG_KERNEL_MAX_PARAMS; p++)
+        kernel_case->params[p] = dg_get_f64(reader);
+    *seed = dg_get_u64(reader);
+}
+
+static int fail(const char *what)
+{
+    fprintf(stderr, "runner: %s\n", what);
+    return 2;
+}
+
+static int serve_call(dg_reader *reader, dg_writer *writer)
+{
+    char function[96];
+    dg_get_string(reader, function, sizeof function);
+    const dg_kernel *kernel = dg_kernel_find(function);
+    if (kernel == NULL)
+        return fail("unknown function in the request");
+    uint32_t case_count = dg_get_u32(reader);
+    dg_put_u32(writer, DG_RESPONSE_MAGIC);
+    dg_put_u32(writer, case_count);
+    for (uint32_t c = 0; c < case_count && !reader->failed; c++) {
+        dg_kernel_case kernel_case;
+        uint64_t seed;
+        read_case(reader, &kernel_case, &seed);
+        dg_call_buffers buffers;
+        if (reader->failed
+            || dg_call_buffers_new(&buffers, kernel, &kernel_case, RUNNER_MAX_ELEMENTS, NULL)
+                   != NN_OK)
+            return fail("bad case in the request");
+        for (int i = 0; i < kernel->buffer_count; i++)
+            dg_call_buffer_get(reader, &buffers, i);
+        nn_rng rng;
+        nn_rng_seed(&rng, seed);
+        nn_status status = reader->failed
+                               ? NN_ERR_ARGUMENT
+                               : kernel->call(buffers.data, kernel_case.dims, kernel_case.params,
+                                              &rng);
+        dg_put_i32(writer, (int32_t)status);
+        for (int i = 0; i < kernel->buffer_count; i++)
+            if (dg_buffer_is_result(kernel->buffers[i].role))
+                dg_call_buffer_put(writer, &buffers, i);
+        dg_call_buffers_release(&buffers);
+    }
+    return reader->failed ? fail(reader->problem) : 0;
+}
+
+/* L = sum(out * r), or the loss itself when the forward returns one. */
+static double scalar_loss(const dg_call_buffers *forward, int output, const double *upstream)
+{
+    if (forward->kernel->buffers[output].type == DG_BUFFER_DOUBLE)
+        return ((const double *)forward->data[output])[0];
+    double sum = 0;
+    for (size_t k = 0; k < forward->counts[output]; k++)
+        sum += dg_call_buffer_value(forward, output, k) * upstream[k];
+    return sum;
+}
+
+static int serve_gradcheck(dg_reader *reader, dg_writer *writer)
+{
+    char backward_name[96];
+    dg_get_string(reader, backward_name, sizeof backward_name);
+    const dg_gradient_pair *pair = dg_gradient_pair_find(backward_name);
+    if (pair == NULL || strcmp(pair->backward, backward_name) != 0)
+        return fail("unknown gradient pair in the request");
+    const dg_kernel *forward_kernel = dg_kernel_find(pair->forward);
+    const dg_kernel *backward_kernel = dg_kernel_find(pair->backward);
+    uint32_t case_count = dg_get_u32(reader);
+    dg_put_u32(writer, DG_RESPONSE_MAGIC);
+    dg_put_u32(writer, case_count);
+    for (uint32_t c = 0; c < case_count && !reader->failed; c++) {
+        dg_kernel_case kernel_case;
+        uint64_t seed;
+        read_case(reader, &kernel_case, &seed);
+        dg_call_buffers forward, backward;
+        if (reader->failed
+            || dg_call_buffers_new(&forward, forward_kernel, &kernel_case, RUNNER_MAX_ELEMENTS,
+                                   NULL) != NN_OK)
+            return fail("bad case in the request");
+        if (dg_call_buffers_new(&backward, backward_kernel, &kernel_case, RUNNER_MAX_ELEMENTS,
+                                NULL) != NN_OK) {
+            dg_call_buffers_release(&forward);
+            return fail("bad case in the request");
+        }
+        for (int i = 0; i < forward_kernel->buffer_count; i++)
+            dg_call_buffer_get(reader, &forward, i);
+        size_t upstream_count = forward.counts[pair->forward_output];
+        double *upstream = calloc(upstream_count, sizeof *upstream);
+        if (upstream == NULL)
+            return fail("out of memory");
+        if (pair->backward_upstream >= 0)
+            dg_get_doubles(reader, upstream, upstream_count);
+        double step = dg_get_f64(reader);
+        uint32_t coordinate_count = dg_get_u32(reader);
+
+        nn_rng rng;
+        nn_rng_seed(&rng, seed);
+        nn_rng fill_rng = nn_rng_split(&rng, 7);
+        dg_call_buffers_fill(&backward, &kernel_case, &fill_rng);
+        nn_status forward_status = forward_kernel->call(forward.data, kernel_case.dims,
+                                                        kernel_case.params, &rng);
+        for (int s = 0; s < pair->share_count; s++)
+            memcpy(backward.data[pair->shares[s].backward], forward.data[pair->shares[s].forward],
+                   dg_call_buffer_bytes(&forward, pair->shares[s].forward));
+        if (pair->backward_upstream >= 0)
+            for (size_t k = 0; k < upstream_count; k++)
+                ((nn_real *)backward.data[pair->backward_upstream])[k] = (nn_real)upstream[k];
+        for (int l = 0; l < pair->link_count; l++)
+            memset(backward.data[pair->links[l].backward], 0,
+                   backward.counts[pair->links[l].backward] * sizeof(nn_real));
+        nn_status backward_status = forward_status == NN_OK
+                                        ? backward_kernel->call(backward.data, kernel_case.dims,
+                                                                kernel_case.params, &rng)
+                                        : forward_status;
+        dg_put_i32(writer, (int32_t)forward_status);
+        dg_put_i32(writer, (int32_t)backward_status);
+        for (uint32_t k = 0; k < coordinate_count && !reader->failed; k++) {
+            uint32_t link = dg_get_u32(reader);
+            uint64_t index = dg_get_u64(reader);
+            if (reader->failed || link >= (uint32_t)pair->link_count
+                || index >= forward.counts[pair->links[link].forward])
+                return fail("bad coordinate in the request");
+            nn_real *x = forward.data[pair->links[link].forward];
+            double analytic = dg_call_buffer_value(&backward, pair->links[link].backward, index);
+            nn_real saved = x[index];
+            double loss_plus = NAN, loss_minus = NAN;
+            x[index] = (nn_real)(saved + step);
+            double plus_point = x[index];
+            nn_rng same = rng;
+            if (forward_kernel->call(forward.data, kernel_case.dims, kernel_case.params, &same)
+                == NN_OK)
+                loss_plus = scalar_loss(&forward, pair->forward_output, upstream);
+            x[index] = (nn_real)(saved - step);
+            double minus_point = x[index];
+            same = rng;
+            if (forward_kernel->call(forward.data, kernel_case.dims, kernel_case.params, &same)
+                == NN_OK)
+                loss_minus = scalar_loss(&forward, pair->forward_output, upstream);
+            x[index] = saved;
+            dg_put_f64(writer, analytic);
+            dg_put_f64(writer, loss_plus);
+            dg_put_f64(writer, loss_minus);
+            dg_put_f64(writer, plus_point - minus_point);
+        }
+        free(upstream);
+        dg_call_buffers_release(&forward);
+        dg_call_buffers_release(&backward);
+    }
+    return reader->failed ? fail(reader->problem) : 0;
+}
+
+int main(void)
+{
+    size_t size = 0;
+    unsigned char *request = read_all(stdin, &size);
+    if (request == NULL)
+        return fail("cannot read the request");
+    dg_reader reader;
+    dg_reader_init(&reader, request, size);
+    dg_writer writer;
+    dg_writer_init(&writer);
+    int status;
+    if (dg_get_u32(&reader) != DG_REQUEST_MAGIC || dg_get_u32(&reader) != DG_PROTOCOL_VERSION) {
+        status = fail("not a dlgrade request");
+    } else {
+        uint32_t command = dg_get_u32(&reader);
+        if (command == DG_COMMAND_CALL)
+            status = serve_call(&reader, &writer);
+        else if (command == DG_COMMAND_GRADCHECK)
+            status = serve_gradcheck(&reader, &writer);
+        else
+            status = fail("unknown command");
+    }
+    free(request);
+    if (status == 0 && !writer.failed) {
+        if (fwrite(writer.data, 1, writer.size, stdout) != writer.size || fflush(stdout) != 0)
+            status = fail("cannot write the response");
+    }
+    dg_writer_release(&writer);
+    return status;
+}
