@@ -53,7 +53,7 @@ objects = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/float/libnnref.a $(BUILD)/double/libnnref.a \
-     $(BUILD)/float/dlgrade $(BUILD)/double/runner-kit/stamp $(BUILD)/float/runner-kit/stamp
+     $(BUILD)/float/dlgrade $(BUILD)/double/dlgrade $(BUILD)/double/runner-kit/stamp $(BUILD)/float/runner-kit/stamp
 
 deps:
 	@scripts/ensure-deps

@@ -11,6 +11,11 @@
 #include "kernels.h"
 #include "protocol.h"
 
+#include "nn/dataset.h"
+#include "nn/gemm.h"
+#include "nn/network.h"
+#include "nn/train.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,6 +208,115 @@ static int serve_gradcheck(dg_reader *reader, dg_writer *writer)
     return reader->failed ? fail(reader->problem) : 0;
 }
 
+/* Reads a dataset: count, sample shape, inputs (u8 scaled by 1/255, or
+ * f64), and labels when has_labels. */
+static nn_dataset *read_dataset(dg_reader *reader, const char *name, bool has_labels,
+                                int classes)
+{
+    uint32_t count = dg_get_u32(reader);
+    nn_shape shape = { .rank = (int)dg_get_u32(reader), .dims = { 1, 1, 1, 1 } };
+    for (int d = 0; d < shape.rank && d < NN_MAX_DIMS; d++)
+        shape.dims[d] = dg_get_u32(reader);
+    uint32_t target_size = dg_get_u32(reader);
+    uint32_t encoding = dg_get_u32(reader);
+    nn_dataset *dataset = NULL;
+    if (reader->failed || shape.rank < 1 || shape.rank > NN_MAX_DIMS - 1 || count == 0
+        || nn_dataset_new(&dataset, name, count, &shape,
+                          target_size > 1 ? NN_TARGET_MAP : NN_TARGET_CLASS, target_size,
+                          classes, NULL) != NN_OK)
+        return NULL;
+    size_t values = (size_t)count * dataset->sample_size;
+    if (dg_get_u64(reader) != values) {
+        nn_dataset_free(dataset);
+        return NULL;
+    }
+    for (size_t i = 0; i < values && !reader->failed; i++) {
+        if (encoding == 1) {
+            unsigned char byte;
+            dg_get_bytes(reader, &byte, 1);
+            dataset->inputs[i] = (nn_real)byte / (nn_real)255;
+        } else {
+            dataset->inputs[i] = (nn_real)dg_get_f64(reader);
+        }
+    }
+    if (has_labels)
+        dg_get_ints(reader, dataset->labels, (size_t)count * target_size);
+    if (reader->failed) {
+        nn_dataset_free(dataset);
+        return NULL;
+    }
+    return dataset;
+}
+
+/* The per-epoch curve, for the report's training plot. */
+#define RUNNER_MAX_EPOCHS 1000
+static double curve_values[RUNNER_MAX_EPOCHS][2];
+static int curve_count;
+
+static void on_epoch(void *context, const nn_epoch_report *report)
+{
+    (void)context;
+    if (curve_count < RUNNER_MAX_EPOCHS) {
+        curve_values[curve_count][0] = report->train_loss;
+        curve_values[curve_count][1] = report->train_accuracy;
+        curve_count++;
+    }
+    fprintf(stderr, "epoch %d/%d: loss %.4f, train accuracy %.4f, %.1f s\n", report->epoch,
+            report->epochs, report->train_loss, report->train_accuracy, report->seconds);
+}
+
+/* Trains the model spec with the linked units and answers with the
+ * per-epoch curve and the predictions on the test inputs (whose labels the
+ * runner never sees). */
+static int serve_train(dg_reader *reader, dg_writer *writer)
+{
+    static char spec_text[1 << 16];
+    dg_get_string(reader, spec_text, sizeof spec_text);
+    uint32_t epochs = dg_get_u32(reader);
+    uint64_t seed = dg_get_u64(reader);
+    int classes = (int)dg_get_u32(reader);
+    nn_dataset *train = read_dataset(reader, "train", true, classes);
+    nn_dataset *test = train ? read_dataset(reader, "test", false, classes) : NULL;
+    if (test == NULL || !dg_reader_done(reader)) {
+        nn_dataset_free(train);
+        nn_dataset_free(test);
+        return fail("bad training request");
+    }
+    nn_gemm_set_threads(1);
+    nn_error err = { 0 };
+    nn_model_spec *spec = NULL;
+    nn_network *network = NULL;
+    nn_rng rng;
+    nn_rng_seed(&rng, seed);
+    nn_rng init_rng = nn_rng_split(&rng, 0);
+    nn_status status = nn_model_spec_parse(&spec, "model.yaml", spec_text, &err);
+    if (status == NN_OK)
+        status = nn_network_new(&network, spec, 256, &init_rng, &err);
+    int *predictions = calloc(test->count * test->target_size, sizeof *predictions);
+    if (status == NN_OK && predictions != NULL) {
+        nn_train_callbacks callbacks = { .on_epoch = on_epoch };
+        nn_train_options options = { .epochs = (int)epochs };
+        status = nn_train(network, train, NULL, &options, &rng, &callbacks, NULL, &err);
+    }
+    if (status == NN_OK && predictions != NULL)
+        status = nn_evaluate(network, test, NULL, NULL, NULL, predictions, &err);
+    dg_put_u32(writer, DG_RESPONSE_MAGIC);
+    dg_put_i32(writer, (int32_t)status);
+    dg_put_string(writer, status == NN_OK ? "" : err.message);
+    dg_put_u32(writer, (uint32_t)curve_count);
+    for (int e = 0; e < curve_count; e++) {
+        dg_put_f64(writer, curve_values[e][0]);
+        dg_put_f64(writer, curve_values[e][1]);
+    }
+    dg_put_ints(writer, predictions, predictions ? test->count * test->target_size : 0);
+    free(predictions);
+    nn_network_free(network);
+    nn_model_spec_free(spec);
+    nn_dataset_free(train);
+    nn_dataset_free(test);
+    return 0;
+}
+
 int main(void)
 {
     size_t size = 0;
@@ -222,6 +336,8 @@ int main(void)
             status = serve_call(&reader, &writer);
         else if (command == DG_COMMAND_GRADCHECK)
             status = serve_gradcheck(&reader, &writer);
+        else if (command == DG_COMMAND_TRAIN)
+            status = serve_train(&reader, &writer);
         else
             status = fail("unknown command");
     }

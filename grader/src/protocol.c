@@ -39,6 +39,11 @@ static void put_bytes(dg_writer *writer, const void *bytes, size_t count)
     writer->size += count;
 }
 
+void dg_put_bytes(dg_writer *writer, const void *bytes, size_t count)
+{
+    put_bytes(writer, bytes, count);
+}
+
 void dg_put_u64(dg_writer *writer, uint64_t value)
 {
     unsigned char b[8];
@@ -126,6 +131,12 @@ static bool take(dg_reader *reader, void *bytes, size_t count)
     memcpy(bytes, reader->data + reader->offset, count);
     reader->offset += count;
     return true;
+}
+
+void dg_get_bytes(dg_reader *reader, void *bytes, size_t count)
+{
+    if (!take(reader, bytes, count))
+        memset(bytes, 0, count);
 }
 
 uint64_t dg_get_u64(dg_reader *reader)

@@ -45,6 +45,8 @@ void dg_put_i32(dg_writer *writer, int32_t value);
 void dg_put_u64(dg_writer *writer, uint64_t value);
 void dg_put_f64(dg_writer *writer, double value);
 void dg_put_string(dg_writer *writer, const char *text);
+/* Raw bytes, no count (the reader knows how many to take). */
+void dg_put_bytes(dg_writer *writer, const void *bytes, size_t count);
 /* A count followed by that many values. */
 void dg_put_reals(dg_writer *writer, const nn_real *values, size_t count);
 void dg_put_doubles(dg_writer *writer, const double *values, size_t count);
@@ -66,6 +68,7 @@ uint64_t dg_get_u64(dg_reader *reader);
 double dg_get_f64(dg_reader *reader);
 /* Copies a string of at most size - 1 bytes into buffer. */
 void dg_get_string(dg_reader *reader, char *buffer, size_t size);
+void dg_get_bytes(dg_reader *reader, void *bytes, size_t count);
 /* Reads a count that must equal `expected`, then the values. */
 void dg_get_reals(dg_reader *reader, nn_real *values, size_t expected);
 void dg_get_doubles(dg_reader *reader, double *values, size_t expected);
