@@ -39,7 +39,7 @@ nn_status nn_max_pool2d_forward(nn_real *out, int *argmax, const nn_real *x, int
             int *index = argmax + p * out_plane;
             for (int i = 0; i < OH; i++) {
                 const nn_real *top = plane + (size_t)(2 * i) * W, *bottom = top + W;
-                const int corner = 2 * i * W; /* index of the row's first window */
+                const int corner = 2 * i * W; /* top-left input of window (i, 0) */
                 for (int j = 0; j < OW; j++) {
                     /* Scan order a, b (top row), c, d (bottom row): choose
                      * within each row, then between the rows; strict >
@@ -55,8 +55,8 @@ nn_status nn_max_pool2d_forward(nn_real *out, int *argmax, const nn_real *x, int
                     nn_real top_max = b > a ? b : a, bottom_max = d > c ? d : c;
                     int take_bottom = bottom_max > top_max;
                     nn_real best = bottom_max > top_max ? bottom_max : top_max;
-                    /* take_bottom ? W + take_d : take_b, without a branch */
-                    int offset = take_b + (-take_bottom & (W + take_d - take_b));
+                    /* take_bottom ? W + take_d : take_b, as arithmetic */
+                    int offset = take_b + take_bottom * (W + take_d - take_b);
                     if (isunordered(a, b) || isunordered(c, d)) {
                         /* A NaN defeats every comparison above; scan the
                          * window the general way, which lets it win. */

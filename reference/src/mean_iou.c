@@ -11,9 +11,8 @@
  * out of the mean rather than counted as 0 (which would punish a model for
  * an image without, say, any vehicle) or as 1 (which would reward it for
  * nothing). A class that is only predicted, or only present, has IoU 0 and
- * counts. This is the usual convention of segmentation benchmarks scoring
- * one image at a time; over a whole test set every class is normally
- * present and the question does not arise.
+ * counts. The question matters when single images or small batches are
+ * scored; over a whole test set every class is normally present.
  *
  * Counts are exact integers; only the final ratios are floating point.
  */
