@@ -408,7 +408,7 @@ static void parse_check(parser *p, dg_check_config *check, const nn_yaml_node *n
 static void parse_root(parser *p)
 {
     static const char *const keys[] = { "assignment", "title", "total_points", "units", "limits",
-                                        "checks", NULL };
+                                        "checks", "provided", NULL };
     dg_config *config = p->config;
     nn_yaml_node *root = nn_yaml_root(p->document);
     if (!nn_yaml_is_mapping(root)) {
@@ -431,6 +431,27 @@ static void parse_root(parser *p)
         problem(p, root, "no units: list the files students implement");
     else
         parse_units(p, units);
+
+    nn_yaml_node *provided = nn_yaml_get(p->document, root, "provided");
+    if (provided != NULL && !nn_yaml_is_sequence(provided))
+        problem(p, provided, "provided must be a list of reference units, e.g. [sgd, flatten]");
+    for (int i = 0; provided != NULL && nn_yaml_is_sequence(provided)
+                    && i < nn_yaml_sequence_size(provided) && config->provided_count < DG_MAX_UNITS;
+         i++) {
+        nn_yaml_node *item = nn_yaml_sequence_item(p->document, provided, i);
+        char *name = config->provided[config->provided_count];
+        copy_string(p, name, 48, item, "a provided unit");
+        if (name[0] == '\0')
+            continue;
+        if (dg_config_find_unit(config, name) >= 0)
+            problem(p, item, "unit %s is both provided and graded", name);
+        bool known = false;
+        for (size_t k = 0; k < dg_kernel_count; k++)
+            known |= strcmp(dg_kernels[k].unit, name) == 0;
+        if (!known)
+            problem(p, item, "provided unit '%s' is not a unit of the reference", name);
+        config->provided_count++;
+    }
 
     dg_sandbox_limits defaults = dg_sandbox_default_limits();
     nn_yaml_node *limits = nn_yaml_get(p->document, root, "limits");

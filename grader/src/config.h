@@ -93,6 +93,11 @@ typedef struct dg_config {
     dg_unit units[DG_MAX_UNITS];
     int check_count;
     dg_check_config checks[DG_MAX_CHECKS];
+    /* Reference units shipped whole with the student template (worked
+     * examples, or units of an earlier assignment); names of
+     * reference/src/<name>.c files. */
+    int provided_count;
+    char provided[DG_MAX_UNITS][48];
 } dg_config;
 
 /* Loads and validates. On failure the status is NN_ERR_FORMAT (or
