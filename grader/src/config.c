@@ -439,17 +439,17 @@ static void parse_root(parser *p)
                     && i < nn_yaml_sequence_size(provided) && config->provided_count < DG_MAX_UNITS;
          i++) {
         nn_yaml_node *item = nn_yaml_sequence_item(p->document, provided, i);
-        char *name = config->provided[config->provided_count];
-        copy_string(p, name, 48, item, "a provided unit");
-        if (name[0] == '\0')
+        char *unit = config->provided[config->provided_count];
+        copy_string(p, unit, 48, item, "a provided unit");
+        if (unit[0] == '\0')
             continue;
-        if (dg_config_find_unit(config, name) >= 0)
-            problem(p, item, "unit %s is both provided and graded", name);
+        if (dg_config_find_unit(config, unit) >= 0)
+            problem(p, item, "unit %s is both provided and graded", unit);
         bool known = false;
         for (size_t k = 0; k < dg_kernel_count; k++)
-            known |= strcmp(dg_kernels[k].unit, name) == 0;
+            known |= strcmp(dg_kernels[k].unit, unit) == 0;
         if (!known)
-            problem(p, item, "provided unit '%s' is not a unit of the reference", name);
+            problem(p, item, "provided unit '%s' is not a unit of the reference", unit);
         config->provided_count++;
     }
 
