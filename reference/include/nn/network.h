@@ -151,9 +151,15 @@ struct nn_layer {
     nn_real *buffers[NN_LAYER_MAX_BUFFERS];
     size_t buffer_sizes[NN_LAYER_MAX_BUFFERS];
     char buffer_names[NN_LAYER_MAX_BUFFERS][16];
-    /* For the summary: FLOPs per sample of the forward pass, receptive
-     * field size and stride (jump) in input pixels after this layer. */
+    /* For the summary: FLOPs per sample of the forward pass, and how the
+     * layer widens the receptive field: a window of field_kernel positions
+     * (dilation included) moved by field_stride (a fraction for
+     * upsampling). field_global: every output sees the whole input (linear,
+     * global pooling). nn_layer_alloc() sets kernel 1, stride 1. */
     double flops;
+    int field_kernel;
+    double field_stride;
+    bool field_global;
 };
 
 /* A layer type: its spec name, allowed option keys and constructor. */

@@ -97,6 +97,7 @@ static nn_status linear_create(nn_layer **out, const nn_model_spec *model,
     }
     /* One multiply and one add per weight, per sample. */
     layer->flops = 2.0 * in_features * out_features;
+    layer->field_global = true;
     *out = layer;
     return NN_OK;
 }
