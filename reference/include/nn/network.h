@@ -99,6 +99,9 @@ nn_status nn_layer_spec_int(int *out, const nn_model_spec *model, const nn_layer
 nn_status nn_layer_spec_double(double *out, const nn_model_spec *model,
                                const nn_layer_spec *layer, const char *key, double fallback,
                                double minimum, double maximum, nn_error *err);
+/* true/false (also yes/no, 1/0). */
+nn_status nn_layer_spec_bool(bool *out, const nn_model_spec *model, const nn_layer_spec *layer,
+                             const char *key, bool fallback, nn_error *err);
 nn_status nn_layer_spec_string(const char **out, const nn_layer_spec *layer, const char *key,
                                const char *fallback);
 /* The option called key, or NULL. */
