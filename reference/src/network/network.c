@@ -207,6 +207,16 @@ static void output_classes(const nn_network *network, int *classes, int *spatial
 nn_status nn_network_loss(nn_network *network, double *loss, const int *labels,
                           const nn_real *targets, int batch, bool want_gradient, nn_error *err)
 {
+    nn_loss_kind kind = network->spec->loss;
+    bool wants_labels = kind == NN_LOSS_SOFTMAX_CROSS_ENTROPY
+                        || (kind == NN_LOSS_BCE_WITH_LOGITS && targets == NULL);
+    if (batch < 1 || batch > network->max_batch)
+        return nn_error_set(err, NN_ERR_ARGUMENT, "loss %s: batch of %d, room for 1..%d",
+                            nn_loss_kind_name(kind), batch, network->max_batch);
+    if (wants_labels ? labels == NULL : targets == NULL)
+        return nn_error_set(err, NN_ERR_ARGUMENT, "loss %s needs %s, and none were given",
+                            nn_loss_kind_name(kind),
+                            wants_labels ? "class labels" : "real targets");
     nn_real *output = nn_network_output(network);
     nn_real *doutput = network->gradients[network->layer_count];
     size_t count = (size_t)batch * nn_network_output_size(network);
@@ -228,8 +238,12 @@ nn_status nn_network_loss(nn_network *network, double *loss, const int *labels,
         /* Class labels 0/1 become real targets in the loss buffer. */
         const nn_real *as_real = targets;
         if (as_real == NULL) {
-            for (int i = 0; i < batch; i++)
+            for (int i = 0; i < batch; i++) {
+                if (labels[i] != 0 && labels[i] != 1)
+                    return nn_error_set(err, NN_ERR_ARGUMENT, "loss bce_with_logits: label %d "
+                                        "of sample %d is not 0 or 1", labels[i], i);
                 network->loss_buffer[i] = (nn_real)labels[i];
+            }
             as_real = network->loss_buffer;
         }
         status = nn_bce_with_logits_loss_forward(loss, output, as_real, count);
