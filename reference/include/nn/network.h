@@ -229,10 +229,14 @@ void nn_network_predict(const nn_network *network, int *predictions, int batch);
  * gzip-compressed; inside: "DLGRADEW", version (u32), tensor count (u32),
  * then per tensor its name, rank, dimensions and float32 values, and a CRC-32
  * of everything before it. Little-endian. Written to a temporary file and
- * renamed, so a crash never leaves half a file. */
+ * renamed, so a crash never leaves half a file. A network with a value
+ * that is not finite is refused (NN_ERR_NUMERIC): it could not be loaded. */
 nn_status nn_weights_save(const nn_network *network, const char *path, nn_error *err);
 /* Refuses a file whose tensors do not match the network by name and shape,
- * naming the tensor and the byte offset (in the uncompressed stream). */
+ * naming the tensor and the byte offset (in the uncompressed stream); a
+ * file that is damaged (gzip's CRC or the inner one), cut short, not gzip,
+ * or followed by extra bytes is refused as such. On any refusal the network
+ * is left unchanged. */
 nn_status nn_weights_load(nn_network *network, const char *path, nn_error *err);
 
 #endif
