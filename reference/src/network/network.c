@@ -156,14 +156,14 @@ void nn_network_free(nn_network *network)
 }
 
 static nn_status layer_failed(nn_error *err, const nn_network *network, int i, nn_status status,
-                              const char *pass)
+                              const char *pass, int batch)
 {
     const nn_layer *layer = network->layers[i];
     if (status == NN_ERR_NOT_IMPLEMENTED)
         return nn_error_set(err, status, "layer %s (%s line %d): %s_%s is not implemented yet",
                             layer->name, network->spec->path, layer->line, layer->type, pass);
-    return nn_error_set(err, status, "layer %s (%s line %d): %s %s failed: %s", layer->name,
-                        network->spec->path, layer->line, layer->type, pass,
+    return nn_error_set(err, status, "layer %s (%s line %d): %s %s failed on a batch of %d: %s",
+                        layer->name, network->spec->path, layer->line, layer->type, pass, batch,
                         nn_status_name(status));
 }
 
@@ -180,7 +180,7 @@ nn_status nn_network_forward(nn_network *network, const nn_real *x, int batch,
         nn_status status = layer->ops->forward(layer, network->activations[i + 1],
                                                network->activations[i], batch, context);
         if (status != NN_OK)
-            return layer_failed(err, network, i, status, "forward");
+            return layer_failed(err, network, i, status, "forward", batch);
     }
     return NN_OK;
 }
@@ -284,7 +284,7 @@ nn_status nn_network_backward(nn_network *network, int batch, nn_error *err)
                                                 network->activations[i],
                                                 network->activations[i + 1], batch);
         if (status != NN_OK)
-            return layer_failed(err, network, i, status, "backward");
+            return layer_failed(err, network, i, status, "backward", batch);
     }
     return NN_OK;
 }
