@@ -74,6 +74,8 @@ nn_status nn_network_new(nn_network **out, const nn_model_spec *spec, int max_ba
     *out = NULL;
     if (max_batch < 1)
         return nn_error_set(err, NN_ERR_ARGUMENT, "network: batch size %d", max_batch);
+    if (spec->layer_count < 1 || spec->layers == NULL)
+        return nn_error_set(err, NN_ERR_ARGUMENT, "%s: the model has no layers", spec->path);
     nn_network *network = calloc(1, sizeof *network);
     if (network == NULL)
         return nn_error_set(err, NN_ERR_MEMORY, "network: out of memory");
