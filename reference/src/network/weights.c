@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -149,6 +150,9 @@ nn_status nn_weights_save(const nn_network *network, const char *path, nn_error 
         return nn_error_set(err, NN_ERR_IO, "%s: cannot create a temporary file: %s", path,
                             strerror(errno));
     }
+    /* mkstemp makes the file private (0600); a weights file is an ordinary
+     * result, readable like any other the user writes. */
+    fchmod(fd, 0644);
     writer w = { .file = gzdopen(fd, "wb6"), .crc = crc32(0L, Z_NULL, 0) };
     if (w.file == NULL) {
         close(fd);
