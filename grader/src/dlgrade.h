@@ -21,6 +21,7 @@ int dg_exit_status(nn_status status);
 /* Each subcommand receives argv from its own name on. */
 int dg_command_train(int argc, char **argv);
 int dg_command_grade(int argc, char **argv);
+int dg_command_summary(int argc, char **argv);
 int dg_command_validate(int argc, char **argv);
 
 /* Finds assignment.yaml for an ASSIGNMENT argument; prints why not. */

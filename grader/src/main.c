@@ -23,6 +23,8 @@ static void usage(FILE *out)
           "  train MODEL.yaml [--data NAME] [--epochs N] [--seed N] [--save FILE]\n"
           "                   [--curve FILE] [--limit N] [--threads N]\n"
           "        train a model with the reference units and report loss and accuracy\n"
+          "  summary MODEL.yaml\n"
+          "        each layer's output shape, parameters, receptive field and FLOPs\n"
           "  grade SUBMISSION -a ASSIGNMENT -o OUTDIR [--public-only] [--seed N]\n"
           "        grade a folder or .tar.gz in the sandbox; write the four reports\n"
           "  validate ASSIGNMENT\n"
@@ -68,6 +70,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(command, "train") == 0)
         return dg_command_train(argc - 1, argv + 1);
+    if (strcmp(command, "summary") == 0)
+        return dg_command_summary(argc - 1, argv + 1);
     if (strcmp(command, "grade") == 0 || strcmp(command, "validate") == 0) {
         int handed_over = run_in_double(argv);
         if (handed_over >= 0)
