@@ -21,7 +21,7 @@
 #include <stddef.h>
 
 #define DG_KERNEL_MAX_DIMS 8
-#define DG_KERNEL_MAX_PARAMS 6
+#define DG_KERNEL_MAX_PARAMS 8   /* Adam has 7 */
 #define DG_KERNEL_MAX_BUFFERS 10
 
 typedef enum dg_buffer_role {
@@ -80,7 +80,8 @@ typedef struct dg_kernel {
     /* Element count of every buffer for the given sizes. */
     void (*sizes)(size_t *counts, const int *dims, const double *params);
     /* Calls the function with buffers in the table's order; rng is for
-     * functions that draw (dropout), seeded the same on both sides. */
+     * functions that draw (dropout), seeded the same on both sides. The
+     * call draws from a copy, so repeated calls with one rng agree. */
     nn_status (*call)(void **buffers, const int *dims, const double *params, nn_rng *rng);
     int case_count;
     const dg_kernel_case *cases;  /* default cases, small and large */
