@@ -115,6 +115,29 @@ static double scalar_loss(const dg_call_buffers *forward, int output, const doub
     return sum;
 }
 
+/* Puts the forward's STATE and ACCUMULATE buffers back as they arrived, so
+ * that every rerun of the forward differs from the first only by the
+ * perturbation (running statistics, the L2 penalty's accumulated loss). */
+static void restore(dg_call_buffers *forward, const dg_call_buffers *pristine)
+{
+    for (int i = 0; i < forward->kernel->buffer_count; i++) {
+        dg_buffer_role role = forward->kernel->buffers[i].role;
+        if (role == DG_BUFFER_STATE || role == DG_BUFFER_ACCUMULATE)
+            memcpy(forward->data[i], pristine->data[i], dg_call_buffer_bytes(forward, i));
+    }
+}
+
+static double perturbed_loss(dg_call_buffers *forward, const dg_call_buffers *pristine,
+                             const dg_kernel_case *kc, const dg_gradient_pair *pair,
+                             const double *upstream, const nn_rng *rng)
+{
+    restore(forward, pristine);
+    nn_rng same = *rng;
+    if (forward->kernel->call(forward->data, kc->dims, kc->params, &same) != NN_OK)
+        return NAN;
+    return scalar_loss(forward, pair->forward_output, upstream);
+}
+
 static int serve_gradcheck(dg_reader *reader, dg_writer *writer)
 {
     char backward_name[96];
@@ -131,18 +154,20 @@ static int serve_gradcheck(dg_reader *reader, dg_writer *writer)
         dg_kernel_case kernel_case;
         uint64_t seed;
         read_case(reader, &kernel_case, &seed);
-        dg_call_buffers forward, backward;
+        dg_kernel_case backward_case = dg_gradient_pair_backward_case(pair, &kernel_case);
+        dg_call_buffers forward, pristine, backward;
         if (reader->failed
             || dg_call_buffers_new(&forward, forward_kernel, &kernel_case, RUNNER_MAX_ELEMENTS,
                                    NULL) != NN_OK)
             return fail("bad case in the request");
-        if (dg_call_buffers_new(&backward, backward_kernel, &kernel_case, RUNNER_MAX_ELEMENTS,
-                                NULL) != NN_OK) {
-            dg_call_buffers_release(&forward);
-            return fail("bad case in the request");
-        }
+        if (dg_call_buffers_new(&pristine, forward_kernel, &kernel_case, RUNNER_MAX_ELEMENTS,
+                                NULL) != NN_OK
+            || dg_call_buffers_new(&backward, backward_kernel, &backward_case,
+                                   RUNNER_MAX_ELEMENTS, NULL) != NN_OK)
+            return fail("out of memory");
         for (int i = 0; i < forward_kernel->buffer_count; i++)
             dg_call_buffer_get(reader, &forward, i);
+        dg_call_buffers_copy(&pristine, &forward);
         size_t upstream_count = forward.counts[pair->forward_output];
         double *upstream = calloc(upstream_count, sizeof *upstream);
         if (upstream == NULL)
@@ -155,9 +180,10 @@ static int serve_gradcheck(dg_reader *reader, dg_writer *writer)
         nn_rng rng;
         nn_rng_seed(&rng, seed);
         nn_rng fill_rng = nn_rng_split(&rng, 7);
-        dg_call_buffers_fill(&backward, &kernel_case, &fill_rng);
+        dg_call_buffers_fill(&backward, &backward_case, &fill_rng);
+        nn_rng same = rng;
         nn_status forward_status = forward_kernel->call(forward.data, kernel_case.dims,
-                                                        kernel_case.params, &rng);
+                                                        kernel_case.params, &same);
         for (int s = 0; s < pair->share_count; s++)
             memcpy(backward.data[pair->shares[s].backward], forward.data[pair->shares[s].forward],
                    dg_call_buffer_bytes(&forward, pair->shares[s].forward));
@@ -166,10 +192,11 @@ static int serve_gradcheck(dg_reader *reader, dg_writer *writer)
                 ((nn_real *)backward.data[pair->backward_upstream])[k] = (nn_real)upstream[k];
         for (int l = 0; l < pair->link_count; l++)
             memset(backward.data[pair->links[l].backward], 0,
-                   backward.counts[pair->links[l].backward] * sizeof(nn_real));
+                   dg_call_buffer_bytes(&backward, pair->links[l].backward));
+        same = rng;
         nn_status backward_status = forward_status == NN_OK
-                                        ? backward_kernel->call(backward.data, kernel_case.dims,
-                                                                kernel_case.params, &rng)
+                                        ? backward_kernel->call(backward.data, backward_case.dims,
+                                                                backward_case.params, &same)
                                         : forward_status;
         dg_put_i32(writer, (int32_t)forward_status);
         dg_put_i32(writer, (int32_t)backward_status);
@@ -179,22 +206,19 @@ static int serve_gradcheck(dg_reader *reader, dg_writer *writer)
             if (reader->failed || link >= (uint32_t)pair->link_count
                 || index >= forward.counts[pair->links[link].forward])
                 return fail("bad coordinate in the request");
-            nn_real *x = forward.data[pair->links[link].forward];
+            int input = pair->links[link].forward;
+            nn_real *x = forward.data[input];
+            nn_real *x_pristine = pristine.data[input];
             double analytic = dg_call_buffer_value(&backward, pair->links[link].backward, index);
-            nn_real saved = x[index];
-            double loss_plus = NAN, loss_minus = NAN;
+            nn_real saved = x_pristine[index];
             x[index] = (nn_real)(saved + step);
             double plus_point = x[index];
-            nn_rng same = rng;
-            if (forward_kernel->call(forward.data, kernel_case.dims, kernel_case.params, &same)
-                == NN_OK)
-                loss_plus = scalar_loss(&forward, pair->forward_output, upstream);
+            double loss_plus = perturbed_loss(&forward, &pristine, &kernel_case, pair, upstream,
+                                              &rng);
             x[index] = (nn_real)(saved - step);
             double minus_point = x[index];
-            same = rng;
-            if (forward_kernel->call(forward.data, kernel_case.dims, kernel_case.params, &same)
-                == NN_OK)
-                loss_minus = scalar_loss(&forward, pair->forward_output, upstream);
+            double loss_minus = perturbed_loss(&forward, &pristine, &kernel_case, pair, upstream,
+                                               &rng);
             x[index] = saved;
             dg_put_f64(writer, analytic);
             dg_put_f64(writer, loss_plus);
@@ -203,6 +227,7 @@ static int serve_gradcheck(dg_reader *reader, dg_writer *writer)
         }
         free(upstream);
         dg_call_buffers_release(&forward);
+        dg_call_buffers_release(&pristine);
         dg_call_buffers_release(&backward);
     }
     return reader->failed ? fail(reader->problem) : 0;

@@ -986,3 +986,29 @@ const dg_gradient_pair *dg_gradient_pair_find(const char *function)
             return &dg_gradient_pairs[i];
     return NULL;
 }
+
+static int name_index(const char *const *names, int count, const char *name)
+{
+    for (int i = 0; i < count; i++)
+        if (strcmp(names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+dg_kernel_case dg_gradient_pair_backward_case(const dg_gradient_pair *pair,
+                                              const dg_kernel_case *forward_case)
+{
+    const dg_kernel *forward = dg_kernel_find(pair->forward);
+    const dg_kernel *backward = dg_kernel_find(pair->backward);
+    dg_kernel_case result = { { 0 }, { 0 } };
+    for (int d = 0; d < backward->dim_count; d++) {
+        int from = name_index(forward->dim_names, forward->dim_count, backward->dim_names[d]);
+        result.dims[d] = from >= 0 ? forward_case->dims[from] : 1;
+    }
+    for (int p = 0; p < backward->param_count; p++) {
+        int from = name_index(forward->param_names, forward->param_count,
+                              backward->param_names[p]);
+        result.params[p] = from >= 0 ? forward_case->params[from] : 1.0;
+    }
+    return result;
+}

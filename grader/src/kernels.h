@@ -123,4 +123,9 @@ extern const size_t dg_gradient_pair_count;
 /* The pair whose backward (or forward) is function; NULL if none. */
 const dg_gradient_pair *dg_gradient_pair_find(const char *function);
 
+/* The backward's case for one of the forward's: sizes and parameters of
+ * the same name, and a loss's `scale` set to 1 (kernels.c explains). */
+dg_kernel_case dg_gradient_pair_backward_case(const dg_gradient_pair *pair,
+                                              const dg_kernel_case *forward_case);
+
 #endif
