@@ -83,19 +83,34 @@ static void add_void_casts(text_buffer *t, const char *source, const char *at,
                 nested--;
             end++;
         }
-        const char *name_end = end;
-        while (name_end > start && !(isalnum((unsigned char)name_end[-1]) || name_end[-1] == '_'))
+        /* The parameter's text without comments such as shape notes. */
+        char parameter[256];
+        size_t n = 0;
+        for (const char *c = start; c < end && n < sizeof parameter - 1; c++) {
+            if (c[0] == '/' && c + 1 < end && c[1] == '*') {
+                const char *closing = strstr(c + 2, "*/");
+                if (closing == NULL || closing >= end)
+                    break;
+                c = closing + 1;
+                parameter[n++] = ' ';
+                continue;
+            }
+            parameter[n++] = *c;
+        }
+        parameter[n] = '\0';
+        size_t name_end = n;
+        while (name_end > 0 && !(isalnum((unsigned char)parameter[name_end - 1])
+                                 || parameter[name_end - 1] == '_'))
             name_end--;
-        /* Skip a trailing comment such as a shape note. */
-        const char *name_start = name_end;
-        while (name_start > start
-               && (isalnum((unsigned char)name_start[-1]) || name_start[-1] == '_'))
+        size_t name_start = name_end;
+        while (name_start > 0 && (isalnum((unsigned char)parameter[name_start - 1])
+                                  || parameter[name_start - 1] == '_'))
             name_start--;
-        size_t length = (size_t)(name_end - name_start);
-        if (length > 0 && !(length == 4 && strncmp(name_start, "void", 4) == 0)) {
+        size_t length = name_end - name_start;
+        if (length > 0 && !(length == 4 && strncmp(parameter + name_start, "void", 4) == 0)) {
             add_text(t, indent);
             add_text(t, "(void)");
-            add(t, name_start, length);
+            add(t, parameter + name_start, length);
             add_text(t, ";\n");
         }
         start = end + 1;
