@@ -41,7 +41,7 @@ static nn_status build_request(dg_writer *request, dg_call_buffers *expected, dg
         const dg_kernel_case *kc = &kernel->cases[c];
         uint64_t call_seed = nn_rng_next(&rng);
         dg_call_buffers inputs;
-        nn_status status = dg_call_buffers_new(&inputs, kernel, kc, DG_GRADE_MAX_ELEMENTS, err);
+        nn_status status = dg_call_buffers_new(&inputs, kernel, kc, DG_JUDGE_MAX_ELEMENTS, err);
         if (status != NN_OK)
             return status;
         dg_call_buffers_fill(&inputs, kc, &rng);
@@ -75,53 +75,6 @@ nn_status dg_compare_request(dg_writer *request, dg_grade_context *context, int 
     return build_request(request, NULL, context, index, err);
 }
 
-/* Compares one case; prints the first difference. Returns whether it
- * passed. */
-static bool compare_case(dg_check_result *check, const dg_kernel *kernel, int case_index,
-                         const dg_call_buffers *expected, const dg_call_buffers *got,
-                         double tolerance)
-{
-    const dg_kernel_case *kc = &kernel->cases[case_index];
-    for (int i = 0; i < kernel->buffer_count; i++) {
-        if (!dg_buffer_is_result(kernel->buffers[i].role))
-            continue;
-        size_t bad = 0, first = 0;
-        double worst = 0;
-        for (size_t k = 0; k < expected->counts[i]; k++) {
-            double want = dg_call_buffer_value(expected, i, k);
-            double have = dg_call_buffer_value(got, i, k);
-            double error = fabs(have - want) / fmax(1.0, fabs(want));
-            if (!(error <= tolerance)) {   /* NaN fails too */
-                if (bad++ == 0)
-                    first = k;
-                if (!(error <= worst))
-                    worst = error;
-            }
-        }
-        if (bad > 0) {
-            char where[96];
-            dg_format_index(where, sizeof where, kernel, kc, i, first);
-            double want = dg_call_buffer_value(expected, i, first);
-            double have = dg_call_buffer_value(got, i, first);
-            dg_check_printf(check, "%s: %s differs at %s: got %.6g, expected %.6g (error %.1e > "
-                            "%.0e), %zu of %zu values wrong, in case %d (",
-                            kernel->function, kernel->buffers[i].name, where, have, want,
-                            fabs(have - want) / fmax(1.0, fabs(want)), tolerance, bad,
-                            expected->counts[i], case_index + 1);
-            for (int d = 0; d < kernel->dim_count; d++)
-                dg_check_printf(check, "%s%s=%d", d ? ", " : "", kernel->dim_names[d],
-                                kc->dims[d]);
-            dg_check_printf(check, ")\n");
-            if (kernel->buffers[i].role == DG_BUFFER_ACCUMULATE && isnan(have) == 0)
-                dg_check_printf(check, "  (%s arrives holding values: a backward pass must add "
-                                "its gradient to them, not overwrite them)\n",
-                                kernel->buffers[i].name);
-            return false;
-        }
-    }
-    return true;
-}
-
 nn_status dg_check_compare(dg_check_result *check, dg_grade_context *context, int index,
                            nn_error *err)
 {
@@ -139,56 +92,9 @@ nn_status dg_check_compare(dg_check_result *check, dg_grade_context *context, in
         status = dg_run_runner(&run, context, build, request.data, request.size,
                                &config->limits, false, err);
     dg_writer_release(&request);
-    if (status == NN_OK && !dg_judge_run(check, &run, "the runner")) {
-        dg_reader reader;
-        dg_reader_init(&reader, run.output, run.output_size);
-        bool header = dg_get_u32(&reader) == DG_RESPONSE_MAGIC
-                      && dg_get_u32(&reader) == (uint32_t)kernel->case_count;
-        int passed = 0;
-        bool not_implemented = false;
-        for (int c = 0; header && c < kernel->case_count && !reader.failed; c++) {
-            dg_call_buffers got;
-            status = dg_call_buffers_new(&got, kernel, &kernel->cases[c], DG_GRADE_MAX_ELEMENTS, err);
-            if (status != NN_OK)
-                break;
-            int32_t code = dg_get_i32(&reader);
-            for (int i = 0; i < kernel->buffer_count; i++)
-                if (dg_buffer_is_result(kernel->buffers[i].role))
-                    dg_call_buffer_get(&reader, &got, i);
-            if (reader.failed) {
-                dg_call_buffers_release(&got);
-                break;
-            }
-            if (code == NN_ERR_NOT_IMPLEMENTED)
-                not_implemented = true;
-            else if (code != NN_OK)
-                dg_check_printf(check, "%s returned %s in case %d; the reference returns ok\n",
-                                kernel->function,
-                                code > 0 && code <= NN_ERR_NUMERIC ? nn_status_name(code)
-                                                                   : "an unknown status",
-                                c + 1);
-            else if (compare_case(check, kernel, c, &expected[c], &got, config->tolerance))
-                passed++;
-            dg_call_buffers_release(&got);
-        }
-        if (status == NN_OK) {
-            if (!header || !dg_reader_done(&reader)) {
-                check->outcome = DG_OUTCOME_CRASHED;
-                dg_check_printf(check, "the runner's answer was malformed (%s); did the code "
-                                "write past the end of a buffer?\n",
-                                header ? reader.problem : "bad header");
-            } else if (not_implemented) {
-                dg_report_not_implemented(check, kernel->function);
-            } else if (passed == kernel->case_count) {
-                check->outcome = DG_OUTCOME_PASSED;
-                check->score = check->max_score;
-                dg_check_printf(check, "%s agrees with the reference on %d cases (tolerance "
-                                "%.0e)\n", kernel->function, passed, config->tolerance);
-            } else {
-                check->outcome = DG_OUTCOME_FAILED;
-            }
-        }
-    }
+    if (status == NN_OK && !dg_judge_run(check, &run, "the runner"))
+        status = dg_judge_compare(check, kernel, expected, run.output, run.output_size,
+                                  config->tolerance, err);
     check->seconds = run.cpu_seconds;
     dg_sandbox_result_release(&run);
     for (int c = 0; c < kernel->case_count; c++)

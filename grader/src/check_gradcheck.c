@@ -19,15 +19,9 @@
 #include <string.h>
 
 #define GRADCHECK_STEP 1e-5
-#define GRADCHECK_FLOOR 1e-4
-
-typedef struct coordinate {
-    uint32_t link;
-    uint64_t index;
-} coordinate;
 
 /* Coordinates per case: `samples` per link, distinct where possible. */
-static size_t choose(coordinate *out, const dg_gradient_pair *pair, const dg_call_buffers *fwd,
+static size_t choose(dg_coordinate *out, const dg_gradient_pair *pair, const dg_call_buffers *fwd,
                      int samples, nn_rng *rng)
 {
     size_t n = 0;
@@ -44,7 +38,7 @@ static size_t choose(coordinate *out, const dg_gradient_pair *pair, const dg_cal
     return n;
 }
 
-static nn_status build(dg_writer *request, coordinate **coordinates, size_t *counts,
+static nn_status build(dg_writer *request, dg_coordinate **coordinates, size_t *counts,
                        dg_grade_context *context, int index, nn_error *err)
 {
     const dg_check_config *config = &context->config->checks[index];
@@ -60,7 +54,7 @@ static nn_status build(dg_writer *request, coordinate **coordinates, size_t *cou
     for (int c = 0; c < forward->case_count; c++) {
         const dg_kernel_case *kc = &forward->cases[c];
         dg_call_buffers buffers;
-        nn_status status = dg_call_buffers_new(&buffers, forward, kc, DG_GRADE_MAX_ELEMENTS, err);
+        nn_status status = dg_call_buffers_new(&buffers, forward, kc, DG_JUDGE_MAX_ELEMENTS, err);
         if (status != NN_OK)
             return status;
         dg_call_buffers_fill(&buffers, kc, &rng);
@@ -78,7 +72,7 @@ static nn_status build(dg_writer *request, coordinate **coordinates, size_t *cou
                 dg_put_f64(request, nn_rng_normal(&rng));
         }
         dg_put_f64(request, GRADCHECK_STEP);
-        coordinate *chosen = calloc((size_t)pair->link_count * (size_t)config->samples + 1,
+        dg_coordinate *chosen = calloc((size_t)pair->link_count * (size_t)config->samples + 1,
                                     sizeof *chosen);
         if (chosen == NULL) {
             dg_call_buffers_release(&buffers);
@@ -107,27 +101,14 @@ nn_status dg_gradcheck_request(dg_writer *request, dg_grade_context *context, in
     return build(request, NULL, NULL, context, index, err);
 }
 
-/* The gradient buffer's name and the index formatted with the forward
- * input's shape. */
-static void describe(char *out, size_t size, const dg_gradient_pair *pair,
-                     const dg_kernel *forward, const dg_kernel *backward,
-                     const dg_kernel_case *kc, const coordinate *where)
-{
-    char index[96];
-    const dg_buffer_link *link = &pair->links[where->link];
-    dg_format_index(index, sizeof index, forward, kc, link->forward, where->index);
-    snprintf(out, size, "%s at %s", backward->buffers[link->backward].name, index);
-}
-
 nn_status dg_check_gradcheck(dg_check_result *check, dg_grade_context *context, int index,
                              nn_error *err)
 {
     const dg_check_config *config = &context->config->checks[index];
     const dg_gradient_pair *pair = dg_gradient_pair_find(config->function);
     const dg_kernel *forward = dg_kernel_find(pair->forward);
-    const dg_kernel *backward = dg_kernel_find(pair->backward);
     int cases = forward->case_count;
-    coordinate **coordinates = calloc((size_t)cases, sizeof *coordinates);
+    dg_coordinate **coordinates = calloc((size_t)cases, sizeof *coordinates);
     size_t *counts = calloc((size_t)cases, sizeof *counts);
     if (coordinates == NULL || counts == NULL) {
         free(coordinates);
@@ -144,69 +125,9 @@ nn_status dg_check_gradcheck(dg_check_result *check, dg_grade_context *context, 
         status = dg_run_runner(&run, context, &context->builds[config->unit], request.data,
                                request.size, &config->limits, false, err);
     dg_writer_release(&request);
-    if (status == NN_OK && !dg_judge_run(check, &run, "the runner")) {
-        dg_reader reader;
-        dg_reader_init(&reader, run.output, run.output_size);
-        bool header = dg_get_u32(&reader) == DG_RESPONSE_MAGIC
-                      && dg_get_u32(&reader) == (uint32_t)cases;
-        bool not_implemented = false, failed = false, all_zero = true;
-        size_t checked = 0;
-        for (int c = 0; header && c < cases && !reader.failed && !failed; c++) {
-            int32_t forward_status = dg_get_i32(&reader);
-            int32_t backward_status = dg_get_i32(&reader);
-            for (size_t k = 0; k < counts[c]; k++) {
-                double analytic = dg_get_f64(&reader);
-                double plus = dg_get_f64(&reader), minus = dg_get_f64(&reader);
-                double step = dg_get_f64(&reader);
-                if (reader.failed || forward_status != NN_OK || backward_status != NN_OK
-                    || failed)
-                    continue;
-                double numeric = (plus - minus) / step;
-                double scale = fmax(fmax(fabs(analytic), fabs(numeric)), GRADCHECK_FLOOR);
-                double relative = fabs(analytic - numeric) / scale;
-                checked++;
-                if (fabs(analytic) > GRADCHECK_FLOOR || fabs(numeric) > GRADCHECK_FLOOR)
-                    all_zero = false;
-                if (!(relative <= config->tolerance) || !isfinite(step) || step <= 0) {
-                    char where[160];
-                    describe(where, sizeof where, pair, forward, backward, &forward->cases[c],
-                             &coordinates[c][k]);
-                    dg_check_printf(check, "%s: %s fails the gradient check: analytic %.6g, "
-                                    "numeric %.6g (relative error %.1e > %.0e), case %d\n",
-                                    backward->function, where, analytic, numeric, relative,
-                                    config->tolerance, c + 1);
-                    failed = true;
-                }
-            }
-            if (forward_status == NN_ERR_NOT_IMPLEMENTED || backward_status == NN_ERR_NOT_IMPLEMENTED)
-                not_implemented = true;
-            else if ((forward_status != NN_OK || backward_status != NN_OK) && !failed) {
-                dg_check_printf(check, "%s returned an error status in case %d\n",
-                                forward_status != NN_OK ? forward->function : backward->function,
-                                c + 1);
-                failed = true;
-            }
-        }
-        if (!header || (!failed && !dg_reader_done(&reader))) {
-            check->outcome = DG_OUTCOME_CRASHED;
-            dg_check_printf(check, "the runner's answer was malformed (%s)\n",
-                            header ? reader.problem : "bad header");
-        } else if (not_implemented) {
-            dg_report_not_implemented(check, failed ? backward->function : pair->forward);
-        } else if (failed) {
-            check->outcome = DG_OUTCOME_FAILED;
-        } else if (all_zero) {
-            check->outcome = DG_OUTCOME_FAILED;
-            dg_check_printf(check, "%s: the gradients are zero at all %zu checked coordinates, "
-                            "and so are the numeric ones: nothing was checked\n",
-                            backward->function, checked);
-        } else {
-            check->outcome = DG_OUTCOME_PASSED;
-            check->score = check->max_score;
-            dg_check_printf(check, "%s passes the gradient check at %zu coordinates "
-                            "(tolerance %.0e)\n", backward->function, checked, config->tolerance);
-        }
-    }
+    if (status == NN_OK && !dg_judge_run(check, &run, "the runner"))
+        dg_judge_gradcheck(check, pair, cases, (const dg_coordinate *const *)coordinates, counts,
+                           run.output, run.output_size, config->tolerance);
     check->seconds = run.cpu_seconds;
     dg_sandbox_result_release(&run);
     for (int c = 0; c < cases; c++)

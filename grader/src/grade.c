@@ -239,58 +239,6 @@ bool dg_judge_run(dg_check_result *check, const dg_sandbox_result *run, const ch
     return true;
 }
 
-/* "[2, 3]" for a flat index of a buffer whose shape reads "(O, I)". */
-void dg_format_index(char *out, size_t size, const dg_kernel *kernel, const dg_kernel_case *kc,
-                     int buffer, size_t index)
-{
-    const char *shape = kernel->buffers[buffer].shape;
-    size_t dims[8];
-    int rank = 0;
-    bool known = shape != NULL && shape[0] == '(';
-    for (const char *c = known ? shape + 1 : ""; known && *c && *c != ')' && rank < 8;) {
-        while (*c == ' ' || *c == ',')
-            c++;
-        size_t length = strcspn(c, ",)");
-        char token[16];
-        snprintf(token, sizeof token, "%.*s", (int)length, c);
-        c += length;
-        size_t value = 0;
-        bool found = false;
-        for (int d = 0; d < kernel->dim_count; d++)
-            if (strcmp(kernel->dim_names[d], token) == 0) {
-                value = (size_t)kc->dims[d];
-                found = true;
-            }
-        if (!found && token[0] >= '0' && token[0] <= '9') {
-            value = (size_t)strtoul(token, NULL, 10);
-            found = true;
-        }
-        if (!found || value == 0)
-            known = false;
-        dims[rank++] = value;
-    }
-    if (!known || rank == 0) {
-        snprintf(out, size, "[%zu]", index);
-        return;
-    }
-    size_t position[8];
-    for (int d = rank - 1; d >= 0; d--) {
-        position[d] = index % dims[d];
-        index /= dims[d];
-    }
-    size_t used = (size_t)snprintf(out, size, "[");
-    for (int d = 0; d < rank && used < size; d++)
-        used += (size_t)snprintf(out + used, size - used, "%s%zu", d ? ", " : "", position[d]);
-    if (used < size)
-        snprintf(out + used, size - used, "]");
-}
-
-void dg_report_not_implemented(dg_check_result *check, const char *function)
-{
-    check->outcome = DG_OUTCOME_NOT_IMPLEMENTED;
-    dg_check_printf(check, "%s is not implemented yet (it returns NN_ERR_NOT_IMPLEMENTED)\n",
-                    function);
-}
 
 unsigned long long dg_check_seed(const dg_grade_context *context, int check_index)
 {

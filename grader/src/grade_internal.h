@@ -7,6 +7,7 @@
 
 #include "grade.h"
 #include "kernels.h"
+#include "judge.h"
 #include "protocol.h"
 
 typedef enum dg_build_state {
@@ -35,9 +36,6 @@ typedef struct dg_grade_context {
     dg_unit_build float_builds[DG_MAX_UNITS]; /* float runners for training */
 } dg_grade_context;
 
-/* Bound on the values of one call's buffers. */
-#define DG_GRADE_MAX_ELEMENTS (16u << 20)
-
 double dg_seconds_now(void);
 
 /* Builds a unit's runner ("double" or "float" kit). NN_OK whenever the
@@ -50,9 +48,6 @@ void dg_append_build_log(dg_grade_context *context, const char *unit, const char
 nn_status dg_sandbox_run_retrying(dg_sandbox_result *result, const dg_sandbox_request *request,
                                   const dg_sandbox_capabilities *sandbox, nn_error *err);
 bool dg_judge_run(dg_check_result *check, const dg_sandbox_result *run, const char *what);
-void dg_format_index(char *out, size_t size, const dg_kernel *kernel, const dg_kernel_case *kc,
-                     int buffer, size_t index);
-void dg_report_not_implemented(dg_check_result *check, const char *function);
 
 /* The seed of check i: the run's seed mixed with the check's position, so
  * adding a check never changes another's inputs. */
