@@ -41,7 +41,8 @@ REF_TESTS   := $(wildcard reference/tests/check_*.c)
 GRADER_SRC  := $(filter-out grader/src/main.c,$(wildcard grader/src/*.c))
 # What the runner (the sandboxed program linked with a student unit) is
 # built from, besides the unit and libnnref.
-RUNNER_SUPPORT := grader/src/kernels.c grader/src/kernel_call.c grader/src/protocol.c
+RUNNER_SUPPORT := grader/src/kernels.c grader/src/kernel_call.c grader/src/protocol.c \
+                  grader/src/runner_serve.c
 GRADER_MAIN := $(wildcard grader/src/main.c)
 GRADER_TESTS:= $(wildcard grader/tests/check_*.c)
 TEST_SUPPORT:= reference/tests/test_main.c reference/tests/fixture.c
