@@ -14,67 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void write_case_header(dg_writer *request, const dg_kernel_case *kc, uint64_t seed)
-{
-    for (int d = 0; d < DG_KERNEL_MAX_DIMS; d++)
-        dg_put_i32(request, kc->dims[d]);
-    for (int p = 0; p < DG_KERNEL_MAX_PARAMS; p++)
-        dg_put_f64(request, kc->params[p]);
-    dg_put_u64(request, seed);
-}
-
-/* Builds the request and, when expected is not NULL, the reference's
- * results for each case (expected[c], allocated here). */
-static nn_status build_request(dg_writer *request, dg_call_buffers *expected, dg_grade_context *context,
-                       int index, nn_error *err)
-{
-    const dg_check_config *config = &context->config->checks[index];
-    const dg_kernel *kernel = dg_kernel_find(config->function);
-    dg_put_u32(request, DG_REQUEST_MAGIC);
-    dg_put_u32(request, DG_PROTOCOL_VERSION);
-    dg_put_u32(request, DG_COMMAND_CALL);
-    dg_put_string(request, kernel->function);
-    dg_put_u32(request, (uint32_t)kernel->case_count);
-    nn_rng rng;
-    nn_rng_seed(&rng, dg_check_seed(context, index));
-    for (int c = 0; c < kernel->case_count; c++) {
-        const dg_kernel_case *kc = &kernel->cases[c];
-        uint64_t call_seed = nn_rng_next(&rng);
-        dg_call_buffers inputs;
-        nn_status status = dg_call_buffers_new(&inputs, kernel, kc, DG_JUDGE_MAX_ELEMENTS, err);
-        if (status != NN_OK)
-            return status;
-        dg_call_buffers_fill(&inputs, kc, &rng);
-        write_case_header(request, kc, call_seed);
-        for (int i = 0; i < kernel->buffer_count; i++)
-            dg_call_buffer_put(request, &inputs, i);
-        if (expected != NULL) {
-            /* The reference runs on the same bytes the runner receives. */
-            nn_rng call_rng;
-            nn_rng_seed(&call_rng, call_seed);
-            status = kernel->call(inputs.data, kc->dims, kc->params, &call_rng);
-            if (status != NN_OK) {
-                dg_call_buffers_release(&inputs);
-                return nn_error_set(err, NN_ERR_NUMERIC, "the reference %s failed on case %d "
-                                    "(%s): the grader is broken", kernel->function, c + 1,
-                                    nn_status_name(status));
-            }
-            expected[c] = inputs;
-        } else {
-            dg_call_buffers_release(&inputs);
-        }
-    }
-    if (request->failed)
-        return nn_error_set(err, NN_ERR_MEMORY, "out of memory building a request");
-    return NN_OK;
-}
-
-nn_status dg_compare_request(dg_writer *request, dg_grade_context *context, int index,
-                             nn_error *err)
-{
-    return build_request(request, NULL, context, index, err);
-}
-
 nn_status dg_check_compare(dg_check_result *check, dg_grade_context *context, int index,
                            nn_error *err)
 {
@@ -86,7 +25,8 @@ nn_status dg_check_compare(dg_check_result *check, dg_grade_context *context, in
         return nn_error_set(err, NN_ERR_MEMORY, "out of memory");
     dg_writer request;
     dg_writer_init(&request);
-    nn_status status = build_request(&request, expected, context, index, err);
+    nn_status status = dg_build_compare_request(&request, expected, config,
+                                                dg_check_seed(context, index), err);
     dg_sandbox_result run = { 0 };
     if (status == NN_OK)
         status = dg_run_runner(&run, context, build, request.data, request.size,

@@ -72,9 +72,11 @@ nn_status dg_check_memcheck(dg_check_result *check, dg_grade_context *context, i
         const dg_check_config *rerun = &context->config->checks[target];
         dg_writer request;
         dg_writer_init(&request);
+        unsigned long long seed = dg_check_seed(context, target);
         nn_status status = rerun->kind == DG_CHECK_COMPARE
-                               ? dg_compare_request(&request, context, target, err)
-                               : dg_gradcheck_request(&request, context, target, err);
+                               ? dg_build_compare_request(&request, NULL, rerun, seed, err)
+                               : dg_build_gradcheck_request(&request, NULL, NULL, rerun, seed,
+                                                            err);
         dg_sandbox_result run = { 0 };
         if (status == NN_OK)
             status = dg_run_runner(&run, context, &context->builds[rerun->unit], request.data,

@@ -8,6 +8,7 @@
 #include "grade.h"
 #include "kernels.h"
 #include "judge.h"
+#include "request.h"
 #include "protocol.h"
 
 typedef enum dg_build_state {
@@ -69,12 +70,5 @@ nn_status dg_check_memcheck(dg_check_result *check, dg_grade_context *context, i
                             nn_error *err);
 nn_status dg_check_train(dg_check_result *check, dg_grade_context *context, int index,
                          nn_error *err);
-
-/* The request bytes a compare or gradcheck check sends (memcheck reruns
- * them). Expected values, when wanted, are computed alongside. */
-nn_status dg_compare_request(dg_writer *request, dg_grade_context *context, int index,
-                             nn_error *err);
-nn_status dg_gradcheck_request(dg_writer *request, dg_grade_context *context, int index,
-                               nn_error *err);
 
 #endif
