@@ -212,22 +212,9 @@ nn_status dg_check_train(dg_check_result *check, dg_grade_context *context, int 
             for (size_t i = 0; i < predicted; i++)
                 correct += predictions[i] == test->labels[i];
             double accuracy = (double)correct / (double)predicted;
-            double fraction = (accuracy - config->floor) / (config->target - config->floor);
-            fraction = fraction < 0 ? 0 : fraction > 1 ? 1 : fraction;
-            check->score = check->max_score * fraction;
             if (check->curve_count > 0)
                 check->curve[check->curve_count - 1].test_accuracy = accuracy;
-            check->outcome = fraction >= 1 ? DG_OUTCOME_PASSED
-                             : fraction > 0 ? DG_OUTCOME_PARTIAL
-                                            : DG_OUTCOME_FAILED;
-            if (fraction >= 1)
-                dg_check_printf(check, "test accuracy %.4f, at or above the target %.2f "
-                                "(%g of %g)\n", accuracy, config->target, check->score,
-                                check->max_score);
-            else
-                dg_check_printf(check, "test accuracy %.4f, needed %.2f for full points and "
-                                "%.2f for any (%.1f of %g)\n", accuracy, config->target,
-                                config->floor, check->score, check->max_score);
+            dg_judge_accuracy(check, accuracy, config->floor, config->target, "test");
         }
     }
     check->seconds = run.cpu_seconds;

@@ -22,6 +22,10 @@ int dg_exit_status(nn_status status);
 int dg_command_train(int argc, char **argv);
 int dg_command_grade(int argc, char **argv);
 int dg_command_summary(int argc, char **argv);
+int dg_command_release(int argc, char **argv);
+
+/* The repository the reference sources are read from (release). */
+void dg_source_root(char *out, size_t size);
 int dg_command_validate(int argc, char **argv);
 
 /* Finds assignment.yaml for an ASSIGNMENT argument; prints why not. */

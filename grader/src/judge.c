@@ -260,3 +260,23 @@ void dg_judge_gradcheck(dg_check_result *check, const dg_gradient_pair *pair, in
                             "(tolerance %.0e)\n", backward->function, checked, tolerance);
         }
 }
+
+void dg_judge_accuracy(dg_check_result *check, double accuracy, double floor, double target,
+                       const char *measured_on)
+{
+    double fraction = (accuracy - floor) / (target - floor);
+    fraction = fraction < 0 ? 0 : fraction > 1 ? 1 : fraction;
+    if (!(accuracy == accuracy))   /* NaN */
+        fraction = 0;
+    check->score = check->max_score * fraction;
+    check->outcome = fraction >= 1 ? DG_OUTCOME_PASSED
+                     : fraction > 0 ? DG_OUTCOME_PARTIAL
+                                    : DG_OUTCOME_FAILED;
+    if (fraction >= 1)
+        dg_check_printf(check, "%s accuracy %.4f, at or above the target %.2f (%g of %g)\n",
+                        measured_on, accuracy, target, check->score, check->max_score);
+    else
+        dg_check_printf(check, "%s accuracy %.4f, needed %.2f for full points and %.2f for any "
+                        "(%.1f of %g)\n", measured_on, accuracy, target, floor, check->score,
+                        check->max_score);
+}

@@ -34,6 +34,12 @@ void dg_judge_gradcheck(dg_check_result *check, const dg_gradient_pair *pair, in
                         const dg_coordinate *const *coordinates, const size_t *counts,
                         const void *response, size_t response_size, double tolerance);
 
+/* Scores an accuracy between floor (0 points) and target (full points),
+ * linearly: points * clamp((accuracy - floor) / (target - floor), 0, 1).
+ * measured_on names the data: "test", "validation". */
+void dg_judge_accuracy(dg_check_result *check, double accuracy, double floor, double target,
+                       const char *measured_on);
+
 /* "[2, 3]" for a flat index of a buffer whose shape reads "(O, I)". */
 void dg_format_index(char *out, size_t size, const dg_kernel *kernel, const dg_kernel_case *kc,
                      int buffer, size_t index);

@@ -27,6 +27,8 @@ static void usage(FILE *out)
           "        each layer's output shape, parameters, receptive field and FLOPs\n"
           "  grade SUBMISSION -a ASSIGNMENT -o OUTDIR [--public-only] [--seed N]\n"
           "        grade a folder or .tar.gz in the sandbox; write the four reports\n"
+          "  release ASSIGNMENT -o DIR\n"
+          "        generate the student template (stubs, handout, public checks, CI)\n"
           "  validate ASSIGNMENT\n"
           "        check an assignment.yaml fully; problems as file:line:column\n"
           "\n"
@@ -72,12 +74,15 @@ int main(int argc, char **argv)
         return dg_command_train(argc - 1, argv + 1);
     if (strcmp(command, "summary") == 0)
         return dg_command_summary(argc - 1, argv + 1);
-    if (strcmp(command, "grade") == 0 || strcmp(command, "validate") == 0) {
+    if (strcmp(command, "grade") == 0 || strcmp(command, "validate") == 0
+        || strcmp(command, "release") == 0) {
         int handed_over = run_in_double(argv);
         if (handed_over >= 0)
             return handed_over;
         if (strcmp(command, "grade") == 0)
             return dg_command_grade(argc - 1, argv + 1);
+        if (strcmp(command, "release") == 0)
+            return dg_command_release(argc - 1, argv + 1);
         return dg_command_validate(argc - 1, argv + 1);
     }
     fprintf(stderr, "dlgrade: unknown command '%s'\n\n", command);
