@@ -1125,7 +1125,10 @@ nn_status dg_sandbox_run(dg_sandbox_result *result, const dg_sandbox_request *re
     if (read_report(s, &report)) {
         waitpid(s->pid, NULL, 0);
         s->reaped = true;
-        fail_run(result, NULL, NN_OK, "sandbox setup failed at %s: %s", step_name(report.step),
+        fail_run(result, NULL, NN_OK, "sandbox setup failed at %s%s%s: %s",
+                 step_name(report.step), report.step == STEP_EXEC ? " of " : "",
+                 report.step == STEP_EXEC ? (s->bubblewrap ? caps->bubblewrap_path : s->program)
+                                          : "",
                  strerror(report.error));
         cleanup(s, result);
         free(s);

@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -560,6 +561,27 @@ START_TEST(no_new_privileges_no_capabilities_and_a_filter)
 }
 END_TEST
 
+START_TEST(only_the_standard_descriptors_reach_the_program)
+{
+    /* A descriptor the grader holds without close-on-exec (as processes on
+     * this machine inherit some) must not reach the program. */
+    int null = open("/dev/null", O_RDONLY);
+    ck_assert_int_ge(null, 0);
+    int stray = fcntl(null, F_DUPFD, 100); /* above the numbers the sandbox uses itself */
+    close(null);
+    ck_assert_int_ge(stray, 100);
+    dg_sandbox_limits limits = small_limits();
+    dg_sandbox_result result;
+    run_script(&result, "ls /proc/self/fd | tr '\\n' ' '", &limits);
+    close(stray);
+    assert_status(&result, DG_SANDBOX_EXITED);
+    /* ls's own: stdin, stdout, stderr, and 3 for the folder it lists */
+    ck_assert_msg(output_is(&result, "0 1 2 3 "), "the open descriptors '%.*s'",
+                  (int)result.output_size, result.output);
+    dg_sandbox_result_release(&result);
+}
+END_TEST
+
 START_TEST(grader_environment_and_paths_stay_outside)
 {
     require(probed.bubblewrap, "bubblewrap");
@@ -713,6 +735,7 @@ Suite *sandbox_suite(void)
     tcase_add_test(basics, output_flood_is_truncated_while_the_program_is_drained);
     tcase_add_test(basics, crash_is_reported_as_a_signal_and_writes_no_core);
     tcase_add_test(basics, no_new_privileges_no_capabilities_and_a_filter);
+    tcase_add_test(basics, only_the_standard_descriptors_reach_the_program);
     tcase_add_test(basics, grader_environment_and_paths_stay_outside);
     tcase_add_test(basics, setsid_daemon_is_killed_at_the_end);
     tcase_add_test(basics, without_bubblewrap_the_other_mechanisms_still_hold);
