@@ -185,6 +185,8 @@ static void assert_status(const dg_sandbox_result *result, dg_sandbox_status exp
                   dg_sandbox_status_name(result->status), dg_sandbox_status_name(expected),
                   result->exit_code, result->signal, result->cpu_seconds, result->wall_seconds,
                   result->message, result->errors ? result->errors : "");
+    if (expected != DG_SANDBOX_ERROR)
+        ck_assert_msg(result->message[0] == '\0', "warning: %s", result->message);
 }
 
 static bool output_is(const dg_sandbox_result *result, const char *text)
@@ -645,6 +647,26 @@ START_TEST(without_bubblewrap_the_other_mechanisms_still_hold)
 }
 END_TEST
 
+START_TEST(program_closing_its_stdin_does_not_kill_the_grader)
+{
+    /* Without bubblewrap's processes holding the pipe too, the grader's
+     * next write fails with EPIPE at once: SIGPIPE must not kill it. */
+    dg_sandbox_capabilities caps = probed;
+    caps.bubblewrap = caps.namespaces = false;
+    size_t size = (size_t)1 << 20;
+    char *input = calloc(size, 1);
+    ck_assert_ptr_nonnull(input);
+    const char *const argv[] = { "/bin/sh", "-c", "exec 0<&-; sleep 0.3; echo done", NULL };
+    dg_sandbox_limits limits = small_limits();
+    dg_sandbox_result result;
+    run_argv(&result, argv, &limits, input, size, &caps);
+    assert_status(&result, DG_SANDBOX_EXITED);
+    ck_assert(output_is(&result, "done\n"));
+    dg_sandbox_result_release(&result);
+    free(input);
+}
+END_TEST
+
 /* ---- failures to start -------------------------------------------------- */
 
 START_TEST(missing_program_is_a_sandbox_error)
@@ -739,6 +761,7 @@ Suite *sandbox_suite(void)
     tcase_add_test(basics, grader_environment_and_paths_stay_outside);
     tcase_add_test(basics, setsid_daemon_is_killed_at_the_end);
     tcase_add_test(basics, without_bubblewrap_the_other_mechanisms_still_hold);
+    tcase_add_test(basics, program_closing_its_stdin_does_not_kill_the_grader);
     tcase_add_test(basics, missing_program_is_a_sandbox_error);
     tcase_add_test(basics, unreachable_work_folder_is_a_sandbox_error);
     tcase_add_test(basics, malformed_requests_are_refused);
