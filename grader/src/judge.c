@@ -81,7 +81,7 @@ void dg_report_not_implemented(dg_check_result *check, const char *function)
  * passed. */
 static bool compare_case(dg_check_result *check, const dg_kernel *kernel, int case_index,
                          const dg_call_buffers *expected, const dg_call_buffers *got,
-                         double tolerance)
+                         double tolerance, bool report)
 {
     const dg_kernel_case *kc = &kernel->cases[case_index];
     for (int i = 0; i < kernel->buffer_count; i++) {
@@ -100,6 +100,8 @@ static bool compare_case(dg_check_result *check, const dg_kernel *kernel, int ca
                     worst = error;
             }
         }
+        if (bad > 0 && !report)
+            return false;
         if (bad > 0) {
             char where[96];
             dg_format_index(where, sizeof where, kernel, kc, i, first);
@@ -129,54 +131,55 @@ nn_status dg_judge_compare(dg_check_result *check, const dg_kernel *kernel,
                            size_t response_size, double tolerance, nn_error *err)
 {
     nn_status status = NN_OK;
-        dg_reader reader;
-        dg_reader_init(&reader, response, response_size);
-        bool header = dg_get_u32(&reader) == DG_RESPONSE_MAGIC
-                      && dg_get_u32(&reader) == (uint32_t)kernel->case_count;
-        int passed = 0;
-        bool not_implemented = false;
-        for (int c = 0; header && c < kernel->case_count && !reader.failed; c++) {
-            dg_call_buffers got;
-            status = dg_call_buffers_new(&got, kernel, &kernel->cases[c], DG_JUDGE_MAX_ELEMENTS, err);
-            if (status != NN_OK)
-                break;
-            int32_t code = dg_get_i32(&reader);
-            for (int i = 0; i < kernel->buffer_count; i++)
-                if (dg_buffer_is_result(kernel->buffers[i].role))
-                    dg_call_buffer_get(&reader, &got, i);
-            if (reader.failed) {
-                dg_call_buffers_release(&got);
-                break;
-            }
-            if (code == NN_ERR_NOT_IMPLEMENTED)
-                not_implemented = true;
-            else if (code != NN_OK)
-                dg_check_printf(check, "%s returned %s in case %d; the reference returns ok\n",
-                                kernel->function,
-                                code > 0 && code <= NN_ERR_NUMERIC ? nn_status_name(code)
-                                                                   : "an unknown status",
-                                c + 1);
-            else if (compare_case(check, kernel, c, &expected[c], &got, tolerance))
-                passed++;
+    dg_reader reader;
+    dg_reader_init(&reader, response, response_size);
+    bool header = dg_get_u32(&reader) == DG_RESPONSE_MAGIC
+                  && dg_get_u32(&reader) == (uint32_t)kernel->case_count;
+    int passed = 0;
+    bool not_implemented = false;
+    for (int c = 0; header && c < kernel->case_count && !reader.failed; c++) {
+        dg_call_buffers got;
+        status = dg_call_buffers_new(&got, kernel, &kernel->cases[c], DG_JUDGE_MAX_ELEMENTS, err);
+        if (status != NN_OK)
+            break;
+        int32_t code = dg_get_i32(&reader);
+        for (int i = 0; i < kernel->buffer_count; i++)
+            if (dg_buffer_is_result(kernel->buffers[i].role))
+                dg_call_buffer_get(&reader, &got, i);
+        if (reader.failed) {
             dg_call_buffers_release(&got);
+            break;
         }
-        if (status == NN_OK) {
-            if (!header || !dg_reader_done(&reader)) {
-                check->outcome = DG_OUTCOME_CRASHED;
-                dg_check_printf(check, "the runner's answer was malformed (%s); did the code "
-                                "write past the end of a buffer?\n",
-                                header ? reader.problem : "bad header");
-            } else if (not_implemented) {
-                dg_report_not_implemented(check, kernel->function);
-            } else if (passed == kernel->case_count) {
-                check->outcome = DG_OUTCOME_PASSED;
-                check->score = check->max_score;
-                dg_check_printf(check, "%s agrees with the reference on %d cases (tolerance "
-                                "%.0e)\n", kernel->function, passed, tolerance);
-            } else {
-                check->outcome = DG_OUTCOME_FAILED;
-            }
+        if (code == NN_ERR_NOT_IMPLEMENTED)
+            not_implemented = true;
+        else if (code != NN_OK)
+            dg_check_printf(check, "%s returned %s in case %d; the reference returns ok\n",
+                            kernel->function,
+                            code > 0 && code <= NN_ERR_NUMERIC ? nn_status_name(code)
+                                                               : "an unknown status",
+                            c + 1);
+        else if (compare_case(check, kernel, c, &expected[c], &got, tolerance,
+                              passed == c))
+            passed++;
+        dg_call_buffers_release(&got);
+    }
+    if (status == NN_OK) {
+        if (!header || !dg_reader_done(&reader)) {
+            check->outcome = DG_OUTCOME_CRASHED;
+            dg_check_printf(check, "the runner's answer was malformed (%s); did the code "
+                            "write past the end of a buffer?\n",
+                            header ? reader.problem : "bad header");
+        } else if (not_implemented) {
+            dg_report_not_implemented(check, kernel->function);
+        } else if (passed == kernel->case_count) {
+            check->outcome = DG_OUTCOME_PASSED;
+            check->score = check->max_score;
+            dg_check_printf(check, "%s agrees with the reference on %d cases (tolerance "
+                            "%.0e)\n", kernel->function, passed, tolerance);
+        } else {
+            check->outcome = DG_OUTCOME_FAILED;
         }
+    }
     return status;
 }
 
@@ -250,13 +253,13 @@ void dg_judge_gradcheck(dg_check_result *check, const dg_gradient_pair *pair, in
             check->outcome = DG_OUTCOME_FAILED;
         } else if (all_zero) {
             check->outcome = DG_OUTCOME_FAILED;
-            dg_check_printf(check, "%s: the gradients are zero at all %zu checked dg_coordinates, "
+            dg_check_printf(check, "%s: the gradients are zero at all %zu checked coordinates, "
                             "and so are the numeric ones: nothing was checked\n",
                             backward->function, checked);
         } else {
             check->outcome = DG_OUTCOME_PASSED;
             check->score = check->max_score;
-            dg_check_printf(check, "%s passes the gradient check at %zu dg_coordinates "
+            dg_check_printf(check, "%s passes the gradient check at %zu coordinates "
                             "(tolerance %.0e)\n", backward->function, checked, tolerance);
         }
 }
