@@ -50,7 +50,7 @@ VARIANTS    := float double asan
 
 objects = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
-.PHONY: all demo test test-unit test-asan bench clean deps
+.PHONY: all demo test test-unit test-asan bench clean deps student-template
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/float/libnnref.a $(BUILD)/double/libnnref.a \
@@ -128,6 +128,14 @@ test-unit: $(BUILD)/float/check-all $(BUILD)/double/check-all all
 test-asan: $(BUILD)/asan/check-all
 	@echo "== unit tests, double build under AddressSanitizer + UBSan"
 	CK_FORK=yes ASAN_OPTIONS=detect_leaks=1 $(BUILD)/asan/check-all
+
+# The committed student templates are generated: a test regenerates them
+# and fails on any difference (grader/tests/check_release.c).
+student-template: all
+	@for config in assignments/*/assignment.yaml; do \
+	    name=$$(basename $$(dirname $$config)); \
+	    $(BUILD)/float/dlgrade release $$name -o student-template/$$name || exit 1; \
+	done
 
 bench: deps all
 	@scripts/bench $(BUILD)
