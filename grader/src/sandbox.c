@@ -48,6 +48,7 @@
 #include "sandbox.h"
 #include "sandbox_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -487,6 +488,7 @@ typedef struct run_state {
     double started;
     double ended;
     dg_sandbox_status kill_reason; /* EXITED: not killed by the grader */
+    double tree_cpu;       /* largest CPU time sampled from /proc (no v2 cgroup) */
     bool out_of_memory;
     char **argv_copy;
 } run_state;
@@ -620,13 +622,115 @@ static void kill_tree(run_state *s)
         kill(-s->pid, SIGKILL);
 }
 
+/* The host pid of the sandbox's pid 1, from bwrap's {"child-pid": N}
+ * status line, or 0 while bwrap has not written it. */
+static pid_t sandbox_init_pid(const run_state *s)
+{
+    if (s->status.data == NULL)
+        return 0;
+    static const char key[] = "\"child-pid\":";
+    const unsigned char *found = memmem(s->status.data, s->status.size, key, sizeof key - 1);
+    if (found == NULL)
+        return 0;
+    size_t at = (size_t)(found - s->status.data) + sizeof key - 1;
+    long pid = 0;
+    while (at < s->status.size && s->status.data[at] == ' ')
+        at++;
+    while (at < s->status.size && s->status.data[at] >= '0' && s->status.data[at] <= '9' &&
+           pid < 100000000)
+        pid = pid * 10 + (s->status.data[at++] - '0');
+    return pid > 1 ? (pid_t)pid : 0;
+}
+
+/* utime + stime of a process, and cutime + cstime (its reaped
+ * descendants), in clock ticks, from /proc/PID/stat. */
+static bool process_ticks(pid_t pid, unsigned long long *ticks)
+{
+    char path[64], text[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *file = fopen(path, "re");
+    if (file == NULL)
+        return false;
+    size_t n = fread(text, 1, sizeof text - 1, file);
+    fclose(file);
+    text[n] = '\0';
+    /* the command name may hold spaces and parentheses: fields start
+     * after the last ')'; utime is field 14, the 12th after it */
+    const char *rest = strrchr(text, ')');
+    unsigned long long utime, stime;
+    long long cutime, cstime;
+    if (rest == NULL ||
+        sscanf(rest + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld",
+               &utime, &stime, &cutime, &cstime) != 4)
+        return false;
+    *ticks += utime + stime + (unsigned long long)(cutime > 0 ? cutime : 0) +
+              (unsigned long long)(cstime > 0 ? cstime : 0);
+    return true;
+}
+
+/* CPU seconds of a process tree when there is no cgroup to ask: every
+ * live process counts its own time and that of the descendants it has
+ * reaped, so each process, alive or dead, is counted once (a process that
+ * left the tree, e.g. an orphan adopted outside a pid namespace, is not). */
+static double tree_cpu_seconds(pid_t root)
+{
+    enum { MAX_TREE = 1024 };
+    pid_t stack[MAX_TREE];
+    int depth = 0, visited = 0;
+    unsigned long long ticks = 0;
+    stack[depth++] = root;
+    while (depth > 0 && visited < MAX_TREE) {
+        pid_t pid = stack[--depth];
+        visited++;
+        if (!process_ticks(pid, &ticks))
+            continue;
+        char folder[64];
+        snprintf(folder, sizeof folder, "/proc/%d/task", (int)pid);
+        DIR *tasks = opendir(folder);
+        if (tasks == NULL)
+            continue;
+        for (struct dirent *task; (task = readdir(tasks)) != NULL;) {
+            if (task->d_name[0] < '0' || task->d_name[0] > '9')
+                continue;
+            char path[128];
+            snprintf(path, sizeof path, "%s/%.20s/children", folder, task->d_name);
+            FILE *children = fopen(path, "re");
+            if (children == NULL)
+                continue;
+            int child;
+            while (depth < MAX_TREE && fscanf(children, "%d", &child) == 1)
+                stack[depth++] = (pid_t)child;
+            fclose(children);
+        }
+        closedir(tasks);
+    }
+    long hertz = sysconf(_SC_CLK_TCK);
+    return (double)ticks / (double)(hertz > 0 ? hertz : 100);
+}
+
+/* CPU time of the run so far: the v2 cgroup's cpu.stat, else sampled
+ * from the process tree under the sandbox's pid 1 (or the child). */
+static double run_cpu_seconds(run_state *s)
+{
+    double cpu = s->cgroups_made ? dg_cgroup_cpu_seconds(&s->cgroups) : -1.0;
+    if (cpu >= 0)
+        return cpu;
+    pid_t root = s->bubblewrap ? sandbox_init_pid(s) : s->pid;
+    if (root > 0 && !s->reaped) {
+        double sampled = tree_cpu_seconds(root);
+        if (sampled > s->tree_cpu)
+            s->tree_cpu = sampled;
+    }
+    return s->tree_cpu;
+}
+
 /* Limits the grader enforces itself while the program runs. */
 static void check_limits(run_state *s, double now)
 {
     if (s->reaped || s->kill_reason != DG_SANDBOX_EXITED)
         return;
-    double cpu = s->cgroups_made ? dg_cgroup_cpu_seconds(&s->cgroups) : -1.0;
-    if (cpu >= 0 && cpu >= s->request->limits.cpu_seconds)
+    double cpu = run_cpu_seconds(s);
+    if (cpu >= s->request->limits.cpu_seconds)
         s->kill_reason = DG_SANDBOX_CPU_LIMIT;
     else if (now - s->started >= s->request->limits.wall_seconds)
         s->kill_reason = DG_SANDBOX_WALL_LIMIT;
@@ -641,9 +745,8 @@ static int poll_timeout_ms(const run_state *s, double now, double drain_deadline
         seconds = drain_deadline - now;
     } else {
         seconds = s->request->limits.wall_seconds - (now - s->started);
-        bool sample = (s->cgroups_made && s->cgroups.unified[0] != '\0') || s->pidfd < 0;
-        if (sample && seconds > CHECK_INTERVAL_MS / 1000.0)
-            seconds = CHECK_INTERVAL_MS / 1000.0;
+        if (seconds > CHECK_INTERVAL_MS / 1000.0)
+            seconds = CHECK_INTERVAL_MS / 1000.0; /* time to sample the CPU */
     }
     if (seconds < 0)
         seconds = 0;
@@ -727,19 +830,10 @@ static void supervise(run_state *s)
  * collects it). */
 static void wait_for_sandbox_init(const run_state *s)
 {
-    if (s->status.data == NULL)
+    pid_t pid = sandbox_init_pid(s);
+    if (pid <= 0)
         return;
-    char text[4097];
-    size_t size = s->status.size < sizeof text - 1 ? s->status.size : sizeof text - 1;
-    memcpy(text, s->status.data, size);
-    text[size] = '\0';
-    const char *key = strstr(text, "\"child-pid\":");
-    if (key == NULL)
-        return;
-    long pid = strtol(key + strlen("\"child-pid\":"), NULL, 10);
-    if (pid <= 1)
-        return;
-    int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (fd < 0)
         return; /* ESRCH: already gone */
     struct pollfd exited = { fd, POLLIN, 0 };
@@ -772,9 +866,14 @@ static void classify(run_state *s, dg_sandbox_result *result)
 {
     const dg_sandbox_limits *limits = &s->request->limits;
     double cpu = s->cgroups_made ? dg_cgroup_cpu_seconds(&s->cgroups) : -1.0;
-    if (cpu < 0)
+    if (cpu < 0) {
+        /* wait4 counts only what bwrap's monitor reaped, which is not the
+         * sandbox's pid 1: the samples taken during the run count too */
         cpu = (double)s->usage.ru_utime.tv_sec + 1e-6 * (double)s->usage.ru_utime.tv_usec +
               (double)s->usage.ru_stime.tv_sec + 1e-6 * (double)s->usage.ru_stime.tv_usec;
+        if (s->tree_cpu > cpu)
+            cpu = s->tree_cpu;
+    }
     result->cpu_seconds = cpu;
     result->wall_seconds = s->ended - s->started;
     result->output_truncated = s->out.truncated || s->err.truncated;
