@@ -12,13 +12,13 @@
  *   1. default signal dispositions and an empty signal mask;
  *   2. setsid: its own session and process group (the fallback kill target);
  *   3. joins the run's cgroups while still root;
- *   4. rlimits as backstops: CPU (limit + 1 s soft, + 2 s hard), CORE 0
+ *   4. moves its descriptors to fixed numbers (0-2 stdio, 3 the seccomp
+ *      program, 4 bwrap's arguments, 5 bwrap's status, 6 the report pipe)
+ *      and closes every other one, so no descriptor of the grader leaks in;
+ *   5. rlimits as backstops: CPU (limit + 1 s soft, + 2 s hard), CORE 0
  *      (core_pattern is "core": a crash would write into the work folder),
  *      FSIZE, NOFILE, STACK, and AS only without a memory cgroup
  *      (AddressSanitizer cannot start under RLIMIT_AS);
- *   5. moves its descriptors to fixed numbers (0-2 stdio, 3 the seccomp
- *      program, 4 bwrap's arguments, 5 bwrap's status, 6 the report pipe)
- *      and closes every other one, so no descriptor of the grader leaks in;
  *   6. PR_SET_NO_NEW_PRIVS;
  *   7. drops to the slot's uid and gid (setgroups, setresgid, setresuid):
  *      bwrap started as root would keep root's capabilities inside;
@@ -253,10 +253,6 @@ static _Noreturn void run_child(const child_plan *plan)
     for (int i = 0; i < plan->cgroups->procs_count; i++)
         if (join_cgroup(plan->cgroups->procs[i]) != 0)
             child_fail(report, STEP_CGROUP);
-    for (int i = 0; i < plan->limit_count; i++)
-        if (setrlimit((__rlimit_resource_t)plan->resources[i], &plan->limits[i]) != 0)
-            child_fail(report, STEP_RLIMIT);
-
     /* Copy every source above the fixed numbers first, so that placing one
      * cannot overwrite another that happens to sit at its target. */
     int moved[FD_COUNT];
@@ -279,6 +275,11 @@ static _Noreturn void run_child(const child_plan *plan)
     }
     report = FD_REPORT;
     close_from(FD_COUNT);
+    /* After the descriptors: moving them needs numbers above a small
+     * RLIMIT_NOFILE. */
+    for (int i = 0; i < plan->limit_count; i++)
+        if (setrlimit((__rlimit_resource_t)plan->resources[i], &plan->limits[i]) != 0)
+            child_fail(report, STEP_RLIMIT);
 
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         child_fail(report, STEP_NO_NEW_PRIVS);
@@ -489,6 +490,7 @@ typedef struct run_state {
     double ended;
     dg_sandbox_status kill_reason; /* EXITED: not killed by the grader */
     double tree_cpu;       /* largest CPU time sampled from /proc (no v2 cgroup) */
+    bool wait_lost;        /* the child's status could not be collected */
     bool out_of_memory;
     char **argv_copy;
 } run_state;
@@ -605,8 +607,11 @@ static void try_reap(run_state *s)
     if (s->reaped)
         return;
     pid_t done = wait4(s->pid, &s->wait_status, WNOHANG, &s->usage);
-    if (done == s->pid) {
+    if (done == s->pid || (done < 0 && errno == ECHILD)) {
+        /* ECHILD: the grader ignores SIGCHLD, so the kernel reaped the
+         * child and its status is lost */
         s->reaped = true;
+        s->wait_lost = done < 0;
         s->ended = monotonic_seconds();
     }
 }
@@ -901,6 +906,9 @@ static void classify(run_state *s, dg_sandbox_result *result)
         result->status = s->kill_reason;
     } else if (oom_kills > 0) {
         result->status = DG_SANDBOX_MEMORY_LIMIT;
+    } else if (s->wait_lost) {
+        fail_run(result, NULL, NN_OK,
+                 "cannot collect the sandbox's exit status (does the grader ignore SIGCHLD?)");
     } else if (s->out_of_memory) {
         fail_run(result, NULL, NN_OK, "the grader ran out of memory while reading the output");
     } else if (!program_ran) {
@@ -952,10 +960,11 @@ static nn_status check_request(const dg_sandbox_request *request, dg_sandbox_res
         return fail_run(result, err, NN_ERR_ARGUMENT, "sandbox: slot %d outside [0, %d)",
                         request->slot, DG_SANDBOX_MAX_SLOTS);
     if (!(l->cpu_seconds > 0) || !(l->wall_seconds > 0) || l->memory_bytes == 0 ||
-        l->max_processes <= 0 || l->max_file_bytes == 0 || l->max_open_files < 8 ||
-        l->max_output_bytes == 0)
+        l->max_processes <= 0 || l->max_file_bytes == 0 || l->max_open_files < 16 ||
+        l->max_output_bytes == 0 || l->max_output_bytes > ((size_t)1 << 30))
         return fail_run(result, err, NN_ERR_ARGUMENT,
-                        "sandbox: every limit must be positive (open files at least 8)");
+                        "sandbox: every limit must be positive (open files at least 16, "
+                        "output at most 1 GiB)");
     if (request->input_size > 0 && request->input == NULL)
         return fail_run(result, err, NN_ERR_ARGUMENT, "sandbox: input_size without input");
     for (int i = 0; request->read_only_paths && request->read_only_paths[i]; i++) {
