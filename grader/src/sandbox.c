@@ -491,7 +491,7 @@ typedef struct run_state {
     dg_sandbox_status kill_reason; /* EXITED: not killed by the grader */
     double tree_cpu;       /* largest CPU time sampled from /proc (no v2 cgroup) */
     bool wait_lost;        /* the child's status could not be collected */
-    bool out_of_memory;
+    const char *grader_failure;    /* set when the grader itself failed mid-run */
     char **argv_copy;
 } run_state;
 
@@ -534,7 +534,7 @@ static bool capture_reserve(capture *c, size_t extra)
 /* Reads what is available (a bounded number of chunks, so that a flood
  * cannot keep the loop from the clock), keeps up to the limit, drops the
  * rest. Closes the descriptor at EOF. */
-static void capture_read(capture *c, bool *out_of_memory)
+static void capture_read(capture *c, const char **failure)
 {
     unsigned char chunk[65536];
     for (int round = 0; round < READS_PER_ROUND && c->fd >= 0; round++) {
@@ -556,7 +556,7 @@ static void capture_read(capture *c, bool *out_of_memory)
         if (keep == 0)
             continue;
         if (!capture_reserve(c, keep)) {
-            *out_of_memory = true;
+            *failure = "the grader ran out of memory while reading the output";
             c->truncated = true;
             continue;
         }
@@ -808,7 +808,7 @@ static void supervise(run_state *s)
             fds[count++] = (struct pollfd){ s->pidfd, POLLIN, 0 };
         int ready = poll(fds, (nfds_t)count, poll_timeout_ms(s, now, drain_deadline));
         if (ready < 0 && errno != EINTR) {
-            s->out_of_memory = true; /* cannot happen with valid descriptors; end the run */
+            s->grader_failure = "poll() failed"; /* not with valid descriptors */
             kill_tree(s);
             return;
         }
@@ -817,12 +817,12 @@ static void supervise(run_state *s)
         if (in_at >= 0 && fds[in_at].revents)
             feed_input(s);
         if (out_at >= 0 && fds[out_at].revents)
-            capture_read(&s->out, &s->out_of_memory);
+            capture_read(&s->out, &s->grader_failure);
         if (err_at >= 0 && fds[err_at].revents)
-            capture_read(&s->err, &s->out_of_memory);
+            capture_read(&s->err, &s->grader_failure);
         if (status_at >= 0 && fds[status_at].revents)
-            capture_read(&s->status, &s->out_of_memory);
-        if (s->out_of_memory && s->kill_reason == DG_SANDBOX_EXITED && !s->reaped)
+            capture_read(&s->status, &s->grader_failure);
+        if (s->grader_failure != NULL && s->kill_reason == DG_SANDBOX_EXITED && !s->reaped)
             kill_tree(s);
     }
 }
@@ -909,13 +909,15 @@ static void classify(run_state *s, dg_sandbox_result *result)
     } else if (s->wait_lost) {
         fail_run(result, NULL, NN_OK,
                  "cannot collect the sandbox's exit status (does the grader ignore SIGCHLD?)");
-    } else if (s->out_of_memory) {
-        fail_run(result, NULL, NN_OK, "the grader ran out of memory while reading the output");
+    } else if (s->grader_failure != NULL) {
+        fail_run(result, NULL, NN_OK, "%s", s->grader_failure);
     } else if (!program_ran) {
-        const char *errors = s->err.data ? (const char *)s->err.data : "";
-        int line = (int)strcspn(errors, "\n");
-        fail_run(result, NULL, NN_OK, "bubblewrap did not start the program: %.*s", line,
-                 line > 0 ? errors : "no message");
+        /* bwrap's own message is the first line of stderr */
+        const unsigned char *end = s->err.data ? memchr(s->err.data, '\n', s->err.size) : NULL;
+        int line = (int)(end ? (size_t)(end - s->err.data) : s->err.size);
+        fail_run(result, NULL, NN_OK, "bubblewrap did not start the program: %.*s",
+                 line > 0 ? (line < 200 ? line : 200) : 10,
+                 line > 0 ? (const char *)s->err.data : "no message");
     } else if (signal_number == SIGXCPU ||
                (signal_number == SIGKILL && cpu >= limits->cpu_seconds)) {
         result->status = DG_SANDBOX_CPU_LIMIT; /* the RLIMIT_CPU backstop */
@@ -1247,8 +1249,7 @@ nn_status dg_sandbox_run(dg_sandbox_result *result, const dg_sandbox_request *re
 
     supervise(s);
     if (!s->reaped) {
-        /* DRAIN_SECONDS ran out before the reap: cannot happen, as the
-         * loop waits for the reap; kept for safety. */
+        /* supervise gives up before the reap only when poll() fails */
         kill_tree(s);
         wait4(s->pid, &s->wait_status, 0, &s->usage);
         s->reaped = true;
