@@ -295,9 +295,9 @@ void dg_cgroup_probe(dg_sandbox_capabilities *caps, char *notes, size_t notes_si
                         unified.folder);
     } else {
         dg_sandbox_note(notes, notes_size,
-                        "cgroup kill: MISSING (%s): CPU time is limited per process by "
-                        "RLIMIT_CPU and measured only at the end; without bubblewrap a "
-                        "setsid daemon may outlive the run",
+                        "cgroup kill: MISSING (%s): CPU time is sampled from /proc for the "
+                        "process tree (RLIMIT_CPU per process as a backstop); without "
+                        "bubblewrap a setsid daemon leaves the tree and may outlive the run",
                         unified.found ? why : unified.why);
     }
 

@@ -12,13 +12,13 @@
  *   1. default signal dispositions and an empty signal mask;
  *   2. setsid: its own session and process group (the fallback kill target);
  *   3. joins the run's cgroups while still root;
- *   4. rlimits as backstops: CPU (limit + 1 s soft, + 2 s hard), CORE 0
+ *   4. moves its descriptors to fixed numbers (0-2 stdio, 3 the seccomp
+ *      program, 4 bwrap's arguments, 5 bwrap's status, 6 the report pipe)
+ *      and closes every other one, so no descriptor of the grader leaks in;
+ *   5. rlimits as backstops: CPU (limit + 1 s soft, + 2 s hard), CORE 0
  *      (core_pattern is "core": a crash would write into the work folder),
  *      FSIZE, NOFILE, STACK, and AS only without a memory cgroup
  *      (AddressSanitizer cannot start under RLIMIT_AS);
- *   5. moves its descriptors to fixed numbers (0-2 stdio, 3 the seccomp
- *      program, 4 bwrap's arguments, 5 bwrap's status, 6 the report pipe)
- *      and closes every other one, so no descriptor of the grader leaks in;
  *   6. PR_SET_NO_NEW_PRIVS;
  *   7. drops to the slot's uid and gid (setgroups, setresgid, setresuid):
  *      bwrap started as root would keep root's capabilities inside;
@@ -48,6 +48,7 @@
 #include "sandbox.h"
 #include "sandbox_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -252,10 +253,6 @@ static _Noreturn void run_child(const child_plan *plan)
     for (int i = 0; i < plan->cgroups->procs_count; i++)
         if (join_cgroup(plan->cgroups->procs[i]) != 0)
             child_fail(report, STEP_CGROUP);
-    for (int i = 0; i < plan->limit_count; i++)
-        if (setrlimit((__rlimit_resource_t)plan->resources[i], &plan->limits[i]) != 0)
-            child_fail(report, STEP_RLIMIT);
-
     /* Copy every source above the fixed numbers first, so that placing one
      * cannot overwrite another that happens to sit at its target. */
     int moved[FD_COUNT];
@@ -278,6 +275,11 @@ static _Noreturn void run_child(const child_plan *plan)
     }
     report = FD_REPORT;
     close_from(FD_COUNT);
+    /* After the descriptors: moving them needs numbers above a small
+     * RLIMIT_NOFILE. */
+    for (int i = 0; i < plan->limit_count; i++)
+        if (setrlimit((__rlimit_resource_t)plan->resources[i], &plan->limits[i]) != 0)
+            child_fail(report, STEP_RLIMIT);
 
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         child_fail(report, STEP_NO_NEW_PRIVS);
@@ -487,7 +489,9 @@ typedef struct run_state {
     double started;
     double ended;
     dg_sandbox_status kill_reason; /* EXITED: not killed by the grader */
-    bool out_of_memory;
+    double tree_cpu;       /* largest CPU time sampled from /proc (no v2 cgroup) */
+    bool wait_lost;        /* the child's status could not be collected */
+    const char *grader_failure;    /* set when the grader itself failed mid-run */
     char **argv_copy;
 } run_state;
 
@@ -530,7 +534,7 @@ static bool capture_reserve(capture *c, size_t extra)
 /* Reads what is available (a bounded number of chunks, so that a flood
  * cannot keep the loop from the clock), keeps up to the limit, drops the
  * rest. Closes the descriptor at EOF. */
-static void capture_read(capture *c, bool *out_of_memory)
+static void capture_read(capture *c, const char **failure)
 {
     unsigned char chunk[65536];
     for (int round = 0; round < READS_PER_ROUND && c->fd >= 0; round++) {
@@ -552,7 +556,7 @@ static void capture_read(capture *c, bool *out_of_memory)
         if (keep == 0)
             continue;
         if (!capture_reserve(c, keep)) {
-            *out_of_memory = true;
+            *failure = "the grader ran out of memory while reading the output";
             c->truncated = true;
             continue;
         }
@@ -603,8 +607,11 @@ static void try_reap(run_state *s)
     if (s->reaped)
         return;
     pid_t done = wait4(s->pid, &s->wait_status, WNOHANG, &s->usage);
-    if (done == s->pid) {
+    if (done == s->pid || (done < 0 && errno == ECHILD)) {
+        /* ECHILD: the grader ignores SIGCHLD, so the kernel reaped the
+         * child and its status is lost */
         s->reaped = true;
+        s->wait_lost = done < 0;
         s->ended = monotonic_seconds();
     }
 }
@@ -620,13 +627,115 @@ static void kill_tree(run_state *s)
         kill(-s->pid, SIGKILL);
 }
 
+/* The host pid of the sandbox's pid 1, from bwrap's {"child-pid": N}
+ * status line, or 0 while bwrap has not written it. */
+static pid_t sandbox_init_pid(const run_state *s)
+{
+    if (s->status.data == NULL)
+        return 0;
+    static const char key[] = "\"child-pid\":";
+    const unsigned char *found = memmem(s->status.data, s->status.size, key, sizeof key - 1);
+    if (found == NULL)
+        return 0;
+    size_t at = (size_t)(found - s->status.data) + sizeof key - 1;
+    long pid = 0;
+    while (at < s->status.size && s->status.data[at] == ' ')
+        at++;
+    while (at < s->status.size && s->status.data[at] >= '0' && s->status.data[at] <= '9' &&
+           pid < 100000000)
+        pid = pid * 10 + (s->status.data[at++] - '0');
+    return pid > 1 ? (pid_t)pid : 0;
+}
+
+/* utime + stime of a process, and cutime + cstime (its reaped
+ * descendants), in clock ticks, from /proc/PID/stat. */
+static bool process_ticks(pid_t pid, unsigned long long *ticks)
+{
+    char path[64], text[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *file = fopen(path, "re");
+    if (file == NULL)
+        return false;
+    size_t n = fread(text, 1, sizeof text - 1, file);
+    fclose(file);
+    text[n] = '\0';
+    /* the command name may hold spaces and parentheses: fields start
+     * after the last ')'; utime is field 14, the 12th after it */
+    const char *rest = strrchr(text, ')');
+    unsigned long long utime, stime;
+    long long cutime, cstime;
+    if (rest == NULL ||
+        sscanf(rest + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld",
+               &utime, &stime, &cutime, &cstime) != 4)
+        return false;
+    *ticks += utime + stime + (unsigned long long)(cutime > 0 ? cutime : 0) +
+              (unsigned long long)(cstime > 0 ? cstime : 0);
+    return true;
+}
+
+/* CPU seconds of a process tree when there is no cgroup to ask: every
+ * live process counts its own time and that of the descendants it has
+ * reaped, so each process, alive or dead, is counted once (a process that
+ * left the tree, e.g. an orphan adopted outside a pid namespace, is not). */
+static double tree_cpu_seconds(pid_t root)
+{
+    enum { MAX_TREE = 1024 };
+    pid_t stack[MAX_TREE];
+    int depth = 0, visited = 0;
+    unsigned long long ticks = 0;
+    stack[depth++] = root;
+    while (depth > 0 && visited < MAX_TREE) {
+        pid_t pid = stack[--depth];
+        visited++;
+        if (!process_ticks(pid, &ticks))
+            continue;
+        char folder[64];
+        snprintf(folder, sizeof folder, "/proc/%d/task", (int)pid);
+        DIR *tasks = opendir(folder);
+        if (tasks == NULL)
+            continue;
+        for (struct dirent *task; (task = readdir(tasks)) != NULL;) {
+            if (task->d_name[0] < '0' || task->d_name[0] > '9')
+                continue;
+            char path[128];
+            snprintf(path, sizeof path, "%s/%.20s/children", folder, task->d_name);
+            FILE *children = fopen(path, "re");
+            if (children == NULL)
+                continue;
+            int child;
+            while (depth < MAX_TREE && fscanf(children, "%d", &child) == 1)
+                stack[depth++] = (pid_t)child;
+            fclose(children);
+        }
+        closedir(tasks);
+    }
+    long hertz = sysconf(_SC_CLK_TCK);
+    return (double)ticks / (double)(hertz > 0 ? hertz : 100);
+}
+
+/* CPU time of the run so far: the v2 cgroup's cpu.stat, else sampled
+ * from the process tree under the sandbox's pid 1 (or the child). */
+static double run_cpu_seconds(run_state *s)
+{
+    double cpu = s->cgroups_made ? dg_cgroup_cpu_seconds(&s->cgroups) : -1.0;
+    if (cpu >= 0)
+        return cpu;
+    pid_t root = s->bubblewrap ? sandbox_init_pid(s) : s->pid;
+    if (root > 0 && !s->reaped) {
+        double sampled = tree_cpu_seconds(root);
+        if (sampled > s->tree_cpu)
+            s->tree_cpu = sampled;
+    }
+    return s->tree_cpu;
+}
+
 /* Limits the grader enforces itself while the program runs. */
 static void check_limits(run_state *s, double now)
 {
     if (s->reaped || s->kill_reason != DG_SANDBOX_EXITED)
         return;
-    double cpu = s->cgroups_made ? dg_cgroup_cpu_seconds(&s->cgroups) : -1.0;
-    if (cpu >= 0 && cpu >= s->request->limits.cpu_seconds)
+    double cpu = run_cpu_seconds(s);
+    if (cpu >= s->request->limits.cpu_seconds)
         s->kill_reason = DG_SANDBOX_CPU_LIMIT;
     else if (now - s->started >= s->request->limits.wall_seconds)
         s->kill_reason = DG_SANDBOX_WALL_LIMIT;
@@ -641,9 +750,8 @@ static int poll_timeout_ms(const run_state *s, double now, double drain_deadline
         seconds = drain_deadline - now;
     } else {
         seconds = s->request->limits.wall_seconds - (now - s->started);
-        bool sample = (s->cgroups_made && s->cgroups.unified[0] != '\0') || s->pidfd < 0;
-        if (sample && seconds > CHECK_INTERVAL_MS / 1000.0)
-            seconds = CHECK_INTERVAL_MS / 1000.0;
+        if (seconds > CHECK_INTERVAL_MS / 1000.0)
+            seconds = CHECK_INTERVAL_MS / 1000.0; /* time to sample the CPU */
     }
     if (seconds < 0)
         seconds = 0;
@@ -700,7 +808,7 @@ static void supervise(run_state *s)
             fds[count++] = (struct pollfd){ s->pidfd, POLLIN, 0 };
         int ready = poll(fds, (nfds_t)count, poll_timeout_ms(s, now, drain_deadline));
         if (ready < 0 && errno != EINTR) {
-            s->out_of_memory = true; /* cannot happen with valid descriptors; end the run */
+            s->grader_failure = "poll() failed"; /* not with valid descriptors */
             kill_tree(s);
             return;
         }
@@ -709,12 +817,12 @@ static void supervise(run_state *s)
         if (in_at >= 0 && fds[in_at].revents)
             feed_input(s);
         if (out_at >= 0 && fds[out_at].revents)
-            capture_read(&s->out, &s->out_of_memory);
+            capture_read(&s->out, &s->grader_failure);
         if (err_at >= 0 && fds[err_at].revents)
-            capture_read(&s->err, &s->out_of_memory);
+            capture_read(&s->err, &s->grader_failure);
         if (status_at >= 0 && fds[status_at].revents)
-            capture_read(&s->status, &s->out_of_memory);
-        if (s->out_of_memory && s->kill_reason == DG_SANDBOX_EXITED && !s->reaped)
+            capture_read(&s->status, &s->grader_failure);
+        if (s->grader_failure != NULL && s->kill_reason == DG_SANDBOX_EXITED && !s->reaped)
             kill_tree(s);
     }
 }
@@ -727,19 +835,10 @@ static void supervise(run_state *s)
  * collects it). */
 static void wait_for_sandbox_init(const run_state *s)
 {
-    if (s->status.data == NULL)
+    pid_t pid = sandbox_init_pid(s);
+    if (pid <= 0)
         return;
-    char text[4097];
-    size_t size = s->status.size < sizeof text - 1 ? s->status.size : sizeof text - 1;
-    memcpy(text, s->status.data, size);
-    text[size] = '\0';
-    const char *key = strstr(text, "\"child-pid\":");
-    if (key == NULL)
-        return;
-    long pid = strtol(key + strlen("\"child-pid\":"), NULL, 10);
-    if (pid <= 1)
-        return;
-    int fd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
     if (fd < 0)
         return; /* ESRCH: already gone */
     struct pollfd exited = { fd, POLLIN, 0 };
@@ -772,9 +871,14 @@ static void classify(run_state *s, dg_sandbox_result *result)
 {
     const dg_sandbox_limits *limits = &s->request->limits;
     double cpu = s->cgroups_made ? dg_cgroup_cpu_seconds(&s->cgroups) : -1.0;
-    if (cpu < 0)
+    if (cpu < 0) {
+        /* wait4 counts only what bwrap's monitor reaped, which is not the
+         * sandbox's pid 1: the samples taken during the run count too */
         cpu = (double)s->usage.ru_utime.tv_sec + 1e-6 * (double)s->usage.ru_utime.tv_usec +
               (double)s->usage.ru_stime.tv_sec + 1e-6 * (double)s->usage.ru_stime.tv_usec;
+        if (s->tree_cpu > cpu)
+            cpu = s->tree_cpu;
+    }
     result->cpu_seconds = cpu;
     result->wall_seconds = s->ended - s->started;
     result->output_truncated = s->out.truncated || s->err.truncated;
@@ -802,13 +906,18 @@ static void classify(run_state *s, dg_sandbox_result *result)
         result->status = s->kill_reason;
     } else if (oom_kills > 0) {
         result->status = DG_SANDBOX_MEMORY_LIMIT;
-    } else if (s->out_of_memory) {
-        fail_run(result, NULL, NN_OK, "the grader ran out of memory while reading the output");
+    } else if (s->wait_lost) {
+        fail_run(result, NULL, NN_OK,
+                 "cannot collect the sandbox's exit status (does the grader ignore SIGCHLD?)");
+    } else if (s->grader_failure != NULL) {
+        fail_run(result, NULL, NN_OK, "%s", s->grader_failure);
     } else if (!program_ran) {
-        const char *errors = s->err.data ? (const char *)s->err.data : "";
-        int line = (int)strcspn(errors, "\n");
-        fail_run(result, NULL, NN_OK, "bubblewrap did not start the program: %.*s", line,
-                 line > 0 ? errors : "no message");
+        /* bwrap's own message is the first line of stderr */
+        const unsigned char *end = s->err.data ? memchr(s->err.data, '\n', s->err.size) : NULL;
+        int line = (int)(end ? (size_t)(end - s->err.data) : s->err.size);
+        fail_run(result, NULL, NN_OK, "bubblewrap did not start the program: %.*s",
+                 line > 0 ? (line < 200 ? line : 200) : 10,
+                 line > 0 ? (const char *)s->err.data : "no message");
     } else if (signal_number == SIGXCPU ||
                (signal_number == SIGKILL && cpu >= limits->cpu_seconds)) {
         result->status = DG_SANDBOX_CPU_LIMIT; /* the RLIMIT_CPU backstop */
@@ -853,10 +962,11 @@ static nn_status check_request(const dg_sandbox_request *request, dg_sandbox_res
         return fail_run(result, err, NN_ERR_ARGUMENT, "sandbox: slot %d outside [0, %d)",
                         request->slot, DG_SANDBOX_MAX_SLOTS);
     if (!(l->cpu_seconds > 0) || !(l->wall_seconds > 0) || l->memory_bytes == 0 ||
-        l->max_processes <= 0 || l->max_file_bytes == 0 || l->max_open_files < 8 ||
-        l->max_output_bytes == 0)
+        l->max_processes <= 0 || l->max_file_bytes == 0 || l->max_open_files < 16 ||
+        l->max_output_bytes == 0 || l->max_output_bytes > ((size_t)1 << 30))
         return fail_run(result, err, NN_ERR_ARGUMENT,
-                        "sandbox: every limit must be positive (open files at least 8)");
+                        "sandbox: every limit must be positive (open files at least 16, "
+                        "output at most 1 GiB)");
     if (request->input_size > 0 && request->input == NULL)
         return fail_run(result, err, NN_ERR_ARGUMENT, "sandbox: input_size without input");
     for (int i = 0; request->read_only_paths && request->read_only_paths[i]; i++) {
@@ -1139,8 +1249,7 @@ nn_status dg_sandbox_run(dg_sandbox_result *result, const dg_sandbox_request *re
 
     supervise(s);
     if (!s->reaped) {
-        /* DRAIN_SECONDS ran out before the reap: cannot happen, as the
-         * loop waits for the reap; kept for safety. */
+        /* supervise gives up before the reap only when poll() fails */
         kill_tree(s);
         wait4(s->pid, &s->wait_status, 0, &s->usage);
         s->reaped = true;

@@ -56,8 +56,9 @@ typedef struct dg_sandbox_limits {
                                   included (pids cgroup; the sandbox's own two bubblewrap
                                   processes are added on top) */
     size_t max_file_bytes;     /* largest file it may write (RLIMIT_FSIZE); also the size of its /tmp */
-    int max_open_files;        /* RLIMIT_NOFILE */
-    size_t max_output_bytes;   /* stdout and stderr kept, each; the rest is drained and dropped */
+    int max_open_files;        /* RLIMIT_NOFILE, at least 16 (bubblewrap needs some) */
+    size_t max_output_bytes;   /* stdout and stderr kept, each; the rest is drained and
+                                  dropped; at most 1 GiB */
 } dg_sandbox_limits;
 
 /* Sensible defaults for a runner: 10 s CPU, 21 s wall, 512 MiB, 16
@@ -126,9 +127,10 @@ typedef struct dg_sandbox_result {
     int signal;                /* DG_SANDBOX_SIGNALED (also kept under OUTPUT_LIMIT) */
     double cpu_seconds;        /* whole tree: cgroup cpu.stat, else wait4's rusage */
     double wall_seconds;       /* from fork to the end of the run */
-    unsigned char *output;     /* stdout, owned, up to max_output_bytes */
+    unsigned char *output;     /* stdout, owned, up to max_output_bytes (NULL when empty) */
     size_t output_size;
-    char *errors;              /* stderr as text, owned, NUL-terminated, bounded */
+    char *errors;              /* stderr as text, owned, NUL-terminated, bounded; NULL
+                                  only for DG_SANDBOX_ERROR before the start */
     size_t errors_size;
     bool output_truncated;     /* stdout or stderr went past max_output_bytes, whatever the status */
     char message[256];         /* for DG_SANDBOX_ERROR: what failed; otherwise empty or a warning */
@@ -153,7 +155,10 @@ typedef struct dg_sandbox_result {
  * folder above it searchable by others (mkdtemp's 0700 is not). Without
  * bubblewrap the program runs in the work folder itself: an argv[0] of
  * "/work/NAME" is run as WORK/NAME, but other arguments are not rewritten,
- * so pass paths relative to the work folder.
+ * so pass paths relative to the work folder. What the program leaves in
+ * the work folder is as untrusted as its output: it may have put symlinks
+ * there (to /etc/shadow, say), so open its files with O_NOFOLLOW and check
+ * that they are regular files.
  *
  * Returns NN_OK whenever the result is filled, including DG_SANDBOX_ERROR
  * (message says what failed: a cgroup, the fork, bubblewrap's setup, an

@@ -343,6 +343,30 @@ START_TEST(cpu_loop_is_killed_at_the_cpu_limit)
 }
 END_TEST
 
+START_TEST(cpu_of_the_whole_tree_is_limited_without_cgroups)
+{
+    /* The fallback for machines without a v2 cgroup (a CI runner that is
+     * not root): the tree under the sandbox's pid 1 is sampled from /proc.
+     * Two loops in two processes reach the limit together, before either
+     * reaches RLIMIT_CPU (limit + 1 s) alone. */
+    dg_sandbox_capabilities caps = probed;
+    caps.cgroup_kill = caps.cgroup_memory = caps.cgroup_pids = false;
+    const char *const argv[] = {
+        "/bin/sh", "-c", "sh -c 'while :; do :; done' & while :; do :; done", NULL
+    };
+    dg_sandbox_limits limits = small_limits();
+    limits.cpu_seconds = 0.4;
+    limits.wall_seconds = 10.0;
+    dg_sandbox_result result;
+    run_argv(&result, argv, &limits, NULL, 0, &caps);
+    assert_status(&result, DG_SANDBOX_CPU_LIMIT);
+    ck_assert_msg(result.cpu_seconds >= 0.4 && result.cpu_seconds < 1.4, "cpu %.3f s",
+                  result.cpu_seconds);
+    dg_sandbox_result_release(&result);
+    ck_assert_int_eq(live_processes_of(slot_uid()), 0);
+}
+END_TEST
+
 START_TEST(sleep_is_killed_at_the_wall_limit)
 {
     dg_sandbox_limits limits = small_limits();
@@ -752,6 +776,7 @@ Suite *sandbox_suite(void)
     tcase_add_test(basics, large_input_and_outputs_flow_without_deadlock);
     tcase_add_test(basics, program_that_ignores_its_input_is_not_blocked);
     tcase_add_test(basics, cpu_loop_is_killed_at_the_cpu_limit);
+    tcase_add_test(basics, cpu_of_the_whole_tree_is_limited_without_cgroups);
     tcase_add_test(basics, sleep_is_killed_at_the_wall_limit);
     tcase_add_test(basics, fork_bomb_is_contained);
     tcase_add_test(basics, output_flood_is_truncated_while_the_program_is_drained);
