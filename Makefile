@@ -10,6 +10,11 @@
 # Every library comes from pkg-config. Objects go to build/<variant>/, one
 # variant per precision plus a sanitizer build; the sources are the same.
 
+# Build on every core unless the caller chose (make -jN overrides this).
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
+
 CC      ?= cc
 BUILD   ?= build
 PKGS    := yaml-0.1 zlib openblas jansson libarchive libseccomp
