@@ -248,7 +248,7 @@ static nn_status ship_framework(release *r)
     if (status == NN_OK)
         status = copy_as(r, "grader/template/train_main.c", "framework/train/train_main.c");
     if (status == NN_OK)
-        status = copy_as(r, "scripts/ensure-deps", "framework/ensure-deps");
+        status = copy_as(r, "grader/template/ensure-deps", "framework/ensure-deps");
     return status;
 }
 
@@ -502,6 +502,7 @@ static nn_status ship_readme(release *r)
                  "    make          # build (installs Debian packages as root, or says which)\n"
                  "    make test     # run the public checks: what passes, what is missing\n"
                  "    make train    # train the assignment's network with your units\n"
+                 "                  # (make train EPOCHS=1 LIMIT=5000: a quick run)\n"
                  "    make submit   # pack submission.tar.gz with exactly the graded files\n\n"
                  "A fresh copy scores 0: every function returns `NN_ERR_NOT_IMPLEMENTED` "
                  "until you write it, and `make test` says so per check.\n\n");

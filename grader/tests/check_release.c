@@ -908,24 +908,22 @@ START_TEST(make_test_in_an_untouched_template_says_todo_for_every_check)
 }
 END_TEST
 
-/* Grades dir's `make submit` archive; returns the exit status and loads
- * results.json into *results. */
-static int grade_submission(json_t **results, const char *dir, const char *assignment)
+/* ---- 3 and 4. grading: untouched 0, reference full marks, every assignment ---------- */
+
+/* Grades submission (a folder or an archive) into out; returns the exit
+ * status and loads results.json into *results. */
+static int grade(json_t **results, const char *submission, const char *assignment,
+                 const char *out)
 {
-    run_result r;
-    run_in(&r, dir, (const char *const[]){ "make", "submit", NULL }, NULL, 60);
-    ck_assert_ran(&r, 0);
-    run_release(&r);
-    char dlgrade[1200], archive[700], out[700];
+    char dlgrade[1200];
     dlgrade_path(dlgrade, sizeof dlgrade);
-    snprintf(archive, sizeof archive, "%s/submission.tar.gz", dir);
-    snprintf(out, sizeof out, "%s/graded", dir);
-    run_in(&r, NULL, (const char *const[]){ dlgrade, "grade", archive, "-a", assignment, "-o", out,
-                                            "--quiet", NULL },
+    run_result r;
+    run_in(&r, NULL, (const char *const[]){ dlgrade, "grade", submission, "-a", assignment, "-o",
+                                            out, "--quiet", NULL },
            NULL, 300);
     int status = r.status;
-    ck_assert_msg(status == 0 || status == 1, "dlgrade grade: exit status %d:\n%s", status,
-                  tail_of(&r));
+    ck_assert_msg(status == 0 || status == 1, "dlgrade grade %s: exit status %d:\n%s", assignment,
+                  status, tail_of(&r));
     run_release(&r);
     char path[800];
     snprintf(path, sizeof path, "%s/results.json", out);
@@ -935,12 +933,60 @@ static int grade_submission(json_t **results, const char *dir, const char *assig
     return status;
 }
 
-START_TEST(an_untouched_template_is_graded_zero_with_not_implemented_per_check)
+/* Grades a template folder's `make submit` archive (the student's way). */
+static int grade_submission(json_t **results, const char *dir, const char *assignment)
 {
-    REQUIRE_TEMPLATES();
-    dg_config *config = load_assignment(TEMPLATE_ASSIGNMENT);
-    json_t *results;
-    ck_assert_int_eq(grade_submission(&results, untouched, TEMPLATE_ASSIGNMENT), 1);
+    run_result r;
+    run_in(&r, dir, (const char *const[]){ "make", "submit", NULL }, NULL, 60);
+    ck_assert_ran(&r, 0);
+    run_release(&r);
+    char archive[700], out[700];
+    snprintf(archive, sizeof archive, "%s/submission.tar.gz", dir);
+    snprintf(out, sizeof out, "%s/graded", dir);
+    return grade(results, archive, assignment, out);
+}
+
+/* Grades, for an assignment other than the built one, a folder of its
+ * template's unit files and answers.yaml (untouched), or of the reference
+ * units and correct answers (solved). */
+static int grade_files(json_t **results, const dg_config *config, bool reference)
+{
+    char folder[700], out[800];
+    snprintf(folder, sizeof folder, "%s/%s-%s", scratch, config->name,
+             reference ? "solved" : "untouched");
+    snprintf(out, sizeof out, "%s-graded", folder);
+    ck_assert_int_eq(mkdir(folder, 0755), 0);
+    for (int u = 0; u < config->unit_count; u++) {
+        char source[256];
+        if (reference)
+            snprintf(source, sizeof source, "reference/src/%s", config->units[u].file);
+        else
+            snprintf(source, sizeof source, "student-template/%s/%s", config->name,
+                     config->units[u].file);
+        run_result r;
+        run_in(&r, NULL, (const char *const[]){ "cp", source, folder, NULL }, NULL, 60);
+        ck_assert_ran(&r, 0);
+        run_release(&r);
+    }
+    char answers[800];
+    snprintf(answers, sizeof answers, "%s/answers.yaml", folder);
+    if (reference) {
+        write_correct_answers(quiz_of(config)->key, answers);
+    } else {
+        char source[256];
+        snprintf(source, sizeof source, "student-template/%s/answers.yaml", config->name);
+        run_result r;
+        run_in(&r, NULL, (const char *const[]){ "cp", source, answers, NULL }, NULL, 60);
+        ck_assert_ran(&r, 0);
+        run_release(&r);
+    }
+    return grade(results, folder, config->name, out);
+}
+
+/* Score 0, every check failed, each saying "not implemented" (the quiz:
+ * nothing answered). */
+static void assert_graded_zero(json_t *results, const dg_config *config)
+{
     ck_assert_double_eq(json_number_value(json_object_get(results, "score")), 0);
     json_t *tests = json_object_get(results, "tests");
     ck_assert_int_eq((int)json_array_size(tests), config->check_count);
@@ -951,14 +997,53 @@ START_TEST(an_untouched_template_is_graded_zero_with_not_implemented_per_check)
         const char *status = json_string_value(json_object_get(test, "status"));
         ck_assert_ptr_nonnull(id);
         ck_assert_ptr_nonnull(output);
-        ck_assert_msg(json_number_value(json_object_get(test, "score")) == 0, "%s scores", id);
-        ck_assert_msg(strcmp(status, "failed") == 0, "%s: %s", id, status);
-        const dg_check_config *c = &config->checks[dg_config_find_check(config, id)];
-        if (c->kind == DG_CHECK_QUIZ)
+        ck_assert_msg(json_number_value(json_object_get(test, "score")) == 0, "%s: %s scores",
+                      config->name, id);
+        ck_assert_msg(strcmp(status, "failed") == 0, "%s: %s: %s", config->name, id, status);
+        int index = dg_config_find_check(config, id);
+        ck_assert_int_ge(index, 0);
+        if (config->checks[index].kind == DG_CHECK_QUIZ)
             ck_assert_msg(strstr(output, "not answered") || strstr(output, "ticked nothing"),
-                          "%s: %s", id, output);
+                          "%s: %s: %s", config->name, id, output);
         else
-            ck_assert_msg(strstr(output, "not implemented") != NULL, "%s: %s", id, output);
+            ck_assert_msg(strstr(output, "not implemented") != NULL, "%s: %s: %s", config->name,
+                          id, output);
+    }
+}
+
+static void assert_full_marks(json_t *results, const dg_config *config)
+{
+    double score = json_number_value(json_object_get(results, "score"));
+    double max_score = json_number_value(json_object_get(results, "max_score"));
+    ck_assert_double_gt(max_score, 0);
+    ck_assert_msg(score == max_score, "%s: score %g of %g: %s", config->name, score, max_score,
+                  json_string_value(json_object_get(results, "output")));
+    json_t *tests = json_object_get(results, "tests");
+    ck_assert_int_eq((int)json_array_size(tests), config->check_count);
+    for (size_t i = 0; i < json_array_size(tests); i++) {
+        json_t *test = json_array_get(tests, i);
+        ck_assert_msg(strcmp(json_string_value(json_object_get(test, "status")), "passed") == 0,
+                      "%s: %s: %s", config->name,
+                      json_string_value(json_object_get(test, "number")),
+                      json_string_value(json_object_get(test, "output")));
+    }
+}
+
+START_TEST(an_untouched_template_is_graded_zero_with_not_implemented_per_check)
+{
+    REQUIRE_TEMPLATES();
+    char names[16][64];
+    int count = assignment_names(names, 16);
+    for (int a = 0; a < count; a++) {
+        dg_config *config = load_assignment(names[a]);
+        json_t *results;
+        bool built = strcmp(names[a], TEMPLATE_ASSIGNMENT) == 0;
+        int status = built ? grade_submission(&results, untouched, names[a])
+                           : grade_files(&results, config, false);
+        ck_assert_int_eq(status, 1);
+        assert_graded_zero(results, config);
+        json_decref(results);
+        free(config);
     }
     /* The markdown report names the outcome per check, never a crash. */
     char path[800];
@@ -967,13 +1052,31 @@ START_TEST(an_untouched_template_is_graded_zero_with_not_implemented_per_check)
     ck_assert_ptr_nonnull(report);
     ck_assert_ptr_null(strstr(report, "| crashed |"));
     ck_assert_ptr_null(strstr(report, "| passed |"));
+    ck_assert_ptr_nonnull(strstr(report, "| not implemented |"));
     free(report);
-    json_decref(results);
-    free(config);
 }
 END_TEST
 
-/* ---- 4. the reference pasted in ------------------------------------------------------ */
+START_TEST(the_reference_units_and_correct_answers_get_full_marks)
+{
+    REQUIRE_TEMPLATES();
+    char names[16][64];
+    int count = assignment_names(names, 16);
+    for (int a = 0; a < count; a++) {
+        dg_config *config = load_assignment(names[a]);
+        json_t *results;
+        bool built = strcmp(names[a], TEMPLATE_ASSIGNMENT) == 0;
+        int status = built ? grade_submission(&results, solved, names[a])
+                           : grade_files(&results, config, true);
+        ck_assert_int_eq(status, 0);
+        assert_full_marks(results, config);
+        json_decref(results);
+        free(config);
+    }
+}
+END_TEST
+
+/* ---- 4. make test with the reference pasted in ------------------------------------------ */
 
 START_TEST(make_test_passes_every_public_check_with_the_reference_units)
 {
@@ -999,27 +1102,6 @@ START_TEST(make_test_passes_every_public_check_with_the_reference_units)
     ck_assert_msg(strstr(r.output, total) != NULL, "no \"%s\" in:\n%s", total, tail_of(&r));
     run_release(&r);
     free(config);
-}
-END_TEST
-
-START_TEST(the_reference_units_and_correct_answers_get_full_marks)
-{
-    REQUIRE_TEMPLATES();
-    json_t *results;
-    ck_assert_int_eq(grade_submission(&results, solved, TEMPLATE_ASSIGNMENT), 0);
-    double score = json_number_value(json_object_get(results, "score"));
-    double max_score = json_number_value(json_object_get(results, "max_score"));
-    ck_assert_double_gt(max_score, 0);
-    ck_assert_msg(score == max_score, "score %g of %g:\n%s", score, max_score,
-                  json_string_value(json_object_get(results, "output")));
-    json_t *tests = json_object_get(results, "tests");
-    for (size_t i = 0; i < json_array_size(tests); i++) {
-        json_t *test = json_array_get(tests, i);
-        ck_assert_msg(strcmp(json_string_value(json_object_get(test, "status")), "passed") == 0,
-                      "%s: %s", json_string_value(json_object_get(test, "number")),
-                      json_string_value(json_object_get(test, "output")));
-    }
-    json_decref(results);
 }
 END_TEST
 
