@@ -132,7 +132,7 @@ test-asan: $(BUILD)/asan/check-all
 	CK_FORK=yes ASAN_OPTIONS=detect_leaks=1 $(BUILD)/asan/check-all
 
 # The student-template tests (release_suite, grader/tests/check_release.c)
-# build and run the templates with cc, make and dlgrade, about a minute:
+# build and run the templates with cc, make and dlgrade, one to two minutes:
 # they run once, here, instead of in each of the three builds above, which
 # skip them and say so.
 test-integration: $(BUILD)/double/check-all all
