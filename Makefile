@@ -3,7 +3,8 @@
 #   make            build libnnref (float and double) and the dlgrade program
 #   make demo       install missing packages, build, run the main job
 #   make test       install missing packages, build, run every test: the
-#                   float and double builds, then once under ASan + UBSan
+#                   float and double builds, then once under ASan + UBSan,
+#                   then the student-template tests once (test-integration)
 #   make bench      timings (never asserted in tests)
 #   make clean
 #
@@ -55,7 +56,7 @@ VARIANTS    := float double asan
 
 objects = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
-.PHONY: all demo test test-unit test-asan bench clean deps student-template
+.PHONY: all demo test test-unit test-asan test-integration bench clean deps student-template
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/float/libnnref.a $(BUILD)/double/libnnref.a \
@@ -123,6 +124,7 @@ demo: deps
 test: deps
 	@$(MAKE) --no-print-directory test-unit
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory test-integration
 
 test-unit: $(BUILD)/float/check-all $(BUILD)/double/check-all all
 	@echo "== unit tests, float build"
@@ -133,6 +135,14 @@ test-unit: $(BUILD)/float/check-all $(BUILD)/double/check-all all
 test-asan: $(BUILD)/asan/check-all
 	@echo "== unit tests, double build under AddressSanitizer + UBSan"
 	CK_FORK=yes ASAN_OPTIONS=detect_leaks=1 $(BUILD)/asan/check-all
+
+# The student-template tests (release_suite, grader/tests/check_release.c)
+# build and run the templates with cc, make and dlgrade, one to two minutes:
+# they run once, here, instead of in each of the three builds above, which
+# skip them and say so.
+test-integration: $(BUILD)/double/check-all all
+	@echo "== integration tests: the student templates, once"
+	CK_FORK=yes DLGRADE_INTEGRATION=1 DLGRADE_BUILD=$(BUILD) $(BUILD)/double/check-all release_suite
 
 # The committed student templates are generated: a test regenerates them
 # and fails on any difference (grader/tests/check_release.c).

@@ -5,7 +5,10 @@
  *
  * Only the verdict is taken from Valgrind's report (its summary lines and
  * its first error with the student's file and line); the runner's answer is
- * not judged again here: the rerun checks already did that.
+ * not judged again here: the rerun checks already did that. One thing is
+ * read from the answer: whether the function ran at all. A stub that
+ * returns NN_ERR_NOT_IMPLEMENTED touches no memory, and a clean Valgrind
+ * report of it must not earn points.
  */
 #include "grade_internal.h"
 
@@ -62,11 +65,25 @@ static void first_error(char *out, size_t size, const char *log, const char *uni
     snprintf(out, size, "%s%s", line, kind);
 }
 
+/* True when the runner's answer says the function was not written: the
+ * status of the first case (compare: one code; gradcheck: forward and
+ * backward codes) right after the header. */
+static bool answered_not_implemented(const dg_sandbox_result *run, bool gradcheck)
+{
+    dg_reader reader;
+    dg_reader_init(&reader, run->output, run->output_size);
+    if (dg_get_u32(&reader) != DG_RESPONSE_MAGIC || dg_get_u32(&reader) == 0)
+        return false;
+    int32_t first = dg_get_i32(&reader);
+    int32_t second = gradcheck ? dg_get_i32(&reader) : NN_OK;
+    return !reader.failed && (first == NN_ERR_NOT_IMPLEMENTED || second == NN_ERR_NOT_IMPLEMENTED);
+}
+
 nn_status dg_check_memcheck(dg_check_result *check, dg_grade_context *context, int index,
                             nn_error *err)
 {
     const dg_check_config *config = &context->config->checks[index];
-    bool clean = true;
+    bool clean = true, not_implemented = false;
     for (int r = 0; r < config->reference_count; r++) {
         int target = config->references[r];
         const dg_check_config *rerun = &context->config->checks[target];
@@ -88,6 +105,10 @@ nn_status dg_check_memcheck(dg_check_result *check, dg_grade_context *context, i
         snprintf(what, sizeof what, "check %s under Valgrind", rerun->id);
         if (run.status != DG_SANDBOX_EXITED && dg_judge_run(check, &run, what)) {
             clean = false;
+        } else if (answered_not_implemented(&run, rerun->kind == DG_CHECK_GRADCHECK)) {
+            dg_check_printf(check, "%s: %s is not implemented yet, so there is nothing to "
+                            "run under Valgrind\n", rerun->id, rerun->function);
+            not_implemented = true;
         } else {
             long errors, lost;
             summarize(run.errors ? run.errors : "", &errors, &lost);
@@ -111,7 +132,9 @@ nn_status dg_check_memcheck(dg_check_result *check, dg_grade_context *context, i
         check->seconds += run.cpu_seconds;
         dg_sandbox_result_release(&run);
     }
-    if (clean) {
+    if (clean && not_implemented) {
+        check->outcome = DG_OUTCOME_NOT_IMPLEMENTED;
+    } else if (clean) {
         check->outcome = DG_OUTCOME_PASSED;
         check->score = check->max_score;
     } else if (check->outcome != DG_OUTCOME_GRADER_ERROR && check->outcome != DG_OUTCOME_TIMEOUT

@@ -185,7 +185,10 @@ static const char *describe_choice(char *buffer, size_t size, const question *q,
 static double grade_one(dg_check_result *result, const question *q, nn_yaml_document *answers,
                         nn_yaml_node *answer)
 {
-    if (answer == NULL) {
+    /* The released answers.yaml leaves numeric questions as `null`. */
+    const char *text = nn_yaml_scalar(answer);
+    if (answer == NULL || (text != NULL && (strcmp(text, "null") == 0 || strcmp(text, "~") == 0
+                                            || text[0] == '\0'))) {
         dg_check_printf(result, "%s: not answered (0 of %g)\n", q->id, q->points);
         return 0;
     }

@@ -248,7 +248,7 @@ static nn_status ship_framework(release *r)
     if (status == NN_OK)
         status = copy_as(r, "grader/template/train_main.c", "framework/train/train_main.c");
     if (status == NN_OK)
-        status = copy_as(r, "scripts/ensure-deps", "framework/ensure-deps");
+        status = copy_as(r, "grader/template/ensure-deps", "framework/ensure-deps");
     return status;
 }
 
@@ -385,8 +385,19 @@ static nn_status ship_checks(release *r)
             status = fixture_for(r, check, fixture);
         }
     }
+    /* The functions to write, so that `make test` can list those still
+     * stubbed, hidden checks' functions included. */
+    append(&yaml, "units:\n");
+    for (int u = 0; u < config->unit_count; u++) {
+        append(&yaml, "  - file: %s\n    functions: [", config->units[u].file);
+        for (int f = 0; f < config->units[u].function_count; f++)
+            append(&yaml, "%s%s", f ? ", " : "", config->units[u].functions[f]);
+        append(&yaml, "]\n");
+    }
+    if (status == NN_OK && yaml.data == NULL)
+        status = nn_error_set(r->err, NN_ERR_MEMORY, "out of memory for checks.yaml");
     if (status == NN_OK)
-        status = emit(r, "checks/checks.yaml", yaml.data ? yaml.data : "checks: []\n");
+        status = emit(r, "checks/checks.yaml", yaml.data);
     free(yaml.data);
     return status;
 }
@@ -491,6 +502,7 @@ static nn_status ship_readme(release *r)
                  "    make          # build (installs Debian packages as root, or says which)\n"
                  "    make test     # run the public checks: what passes, what is missing\n"
                  "    make train    # train the assignment's network with your units\n"
+                 "                  # (make train EPOCHS=1 LIMIT=5000: a quick run)\n"
                  "    make submit   # pack submission.tar.gz with exactly the graded files\n\n"
                  "A fresh copy scores 0: every function returns `NN_ERR_NOT_IMPLEMENTED` "
                  "until you write it, and `make test` says so per check.\n\n");
@@ -555,12 +567,16 @@ static nn_status ship_templates(release *r)
     if (makefile == NULL)
         return r->err->status;
     text units = { 0 }, model = { 0 };
+    const char *data = "fashion-mnist";
     for (int u = 0; u < config->unit_count; u++)
         append(&units, "%s%s", u ? " " : "", config->units[u].file);
     for (int i = 0; i < config->check_count && model.data == NULL; i++)
         if (config->checks[i].kind == DG_CHECK_TRAIN
-            && config->checks[i].visibility == DG_VISIBLE_PUBLIC)
+            && config->checks[i].visibility == DG_VISIBLE_PUBLIC) {
             append(&model, "checks/%s.model.yaml", config->checks[i].id);
+            if (config->checks[i].data[0] != '\0')
+                data = config->checks[i].data;
+        }
     text filled = { 0 };
     for (char *c = makefile; *c;) {
         if (strncmp(c, "@UNITS@", 7) == 0) {
@@ -569,6 +585,9 @@ static nn_status ship_templates(release *r)
         } else if (strncmp(c, "@MODEL@", 7) == 0) {
             append(&filled, "%s", model.data ? model.data : "");
             c += 7;
+        } else if (strncmp(c, "@DATA@", 6) == 0) {
+            append(&filled, "%s", data);
+            c += 6;
         } else if (strncmp(c, "@ASSIGNMENT@", 12) == 0) {
             append(&filled, "%s", config->name);
             c += 12;

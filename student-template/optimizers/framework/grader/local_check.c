@@ -13,6 +13,10 @@
  *   - the public accuracy check trains and measures on a validation split
  *     of the training set; the grader uses the real test set.
  *
+ * After the checks it lists the functions whose body still returns
+ * NN_ERR_NOT_IMPLEMENTED (checks.yaml's `units:`), hidden checks' functions
+ * included, so a first `make test` says what there is to write.
+ *
  * Usage: check [--format text|github] [--junit FILE] [--summary FILE] [ID...]
  * Exit status: 0 every check run passed, 1 some failed, 2 bad usage or
  * missing files.
@@ -51,6 +55,11 @@ typedef struct local_check {
     double points, tolerance, seconds_limit, floor, target;
     int epochs, train_samples;
 } local_check;
+
+/* A function students write, from checks.yaml's `units:`. */
+typedef struct unit_function {
+    char file[64], function[64];
+} unit_function;
 
 typedef struct options {
     bool github;
@@ -103,6 +112,42 @@ static int load_checks(local_check **out, nn_error *err)
     nn_yaml_free(document);
     *out = checks;
     return checks ? count : -1;
+}
+
+/* The functions of checks.yaml's `units:` list; -1 when the file is
+ * unreadable (load_checks reports that). */
+static int load_unit_functions(unit_function **out)
+{
+    nn_error err = { 0 };
+    nn_yaml_document *document;
+    *out = NULL;
+    if (nn_yaml_load(&document, CHECKS_FILE, &err) != NN_OK)
+        return -1;
+    nn_yaml_node *units = nn_yaml_get(document, nn_yaml_root(document), "units");
+    int total = 0;
+    for (int u = 0; nn_yaml_is_sequence(units) && u < nn_yaml_sequence_size(units); u++) {
+        nn_yaml_node *functions = nn_yaml_get(document, nn_yaml_sequence_item(document, units, u),
+                                              "functions");
+        total += nn_yaml_is_sequence(functions) ? nn_yaml_sequence_size(functions) : 0;
+    }
+    unit_function *list = calloc(total ? (size_t)total : 1, sizeof *list);
+    int count = 0;
+    for (int u = 0; list != NULL && nn_yaml_is_sequence(units) && u < nn_yaml_sequence_size(units);
+         u++) {
+        nn_yaml_node *unit = nn_yaml_sequence_item(document, units, u);
+        nn_yaml_node *functions = nn_yaml_get(document, unit, "functions");
+        for (int f = 0; nn_yaml_is_sequence(functions) && f < nn_yaml_sequence_size(functions);
+             f++) {
+            const char *name = nn_yaml_scalar(nn_yaml_sequence_item(document, functions, f));
+            snprintf(list[count].file, sizeof list[count].file, "%s",
+                     text_of(document, unit, "file"));
+            snprintf(list[count].function, sizeof list[count].function, "%s", name ? name : "");
+            count++;
+        }
+    }
+    nn_yaml_free(document);
+    *out = list;
+    return list != NULL ? count : -1;
 }
 
 /* ---- fixtures ---------------------------------------------------------------- */
@@ -406,28 +451,49 @@ static void run_train_check(dg_check_result *check, const local_check *c)
 
 /* ---- output ------------------------------------------------------------------------- */
 
-/* The line of `function`'s definition in the student's file, for CI
- * annotations; 1 when it cannot be found. */
-static int definition_line(const char *file, const char *function)
+/* Whether line opens the definition of function: a declaration at column 0
+ * naming it, with no ';' (a prototype) on the line. */
+static bool opens_definition(const char *line, const char *function)
 {
-    FILE *in = fopen(file, "r");
-    if (in == NULL || function[0] == '\0') {
-        if (in)
-            fclose(in);
-        return 1;
-    }
+    const char *at = strstr(line, function);
+    size_t length = strlen(function);
+    return at != NULL && at[length] == '(' && (at == line || at[-1] == ' ' || at[-1] == '*')
+           && line[0] != ' ' && line[0] != '\t' && line[0] != '/' && line[0] != '*'
+           && strchr(line, ';') == NULL;
+}
+
+/* The line of `function`'s definition in the student's file (0 when it
+ * cannot be found); *stubbed tells whether its body, up to the `}` at
+ * column 0 that closes it, still returns NN_ERR_NOT_IMPLEMENTED. */
+static int find_definition(const char *file, const char *function, bool *stubbed)
+{
+    *stubbed = false;
+    FILE *in = function[0] != '\0' ? fopen(file, "r") : NULL;
+    if (in == NULL)
+        return 0;
     char line[1024];
-    int number = 0, found = 1;
+    int number = 0, found = 0;
     while (fgets(line, sizeof line, in) != NULL) {
         number++;
-        if (strncmp(line, "nn_status ", 10) == 0 && strstr(line, function) != NULL
-            && strchr(line, ';') == NULL) {
+        if (found == 0 && opens_definition(line, function)) {
             found = number;
-            break;
+        } else if (found > 0) {
+            if (line[0] == '}')
+                break;
+            if (strstr(line, "NN_ERR_NOT_IMPLEMENTED") != NULL)
+                *stubbed = true;
         }
     }
     fclose(in);
     return found;
+}
+
+/* The line for a CI annotation: the definition, or the file's first line. */
+static int definition_line(const char *file, const char *function)
+{
+    bool stubbed;
+    int line = find_definition(file, function, &stubbed);
+    return line > 0 ? line : 1;
 }
 
 static void print_check(const dg_check_result *check, const local_check *c, bool github)
@@ -449,7 +515,10 @@ static void print_check(const dg_check_result *check, const local_check *c, bool
          * message must be one line: newlines are escaped as %0A. */
         printf("::error file=%s,line=%d,title=%s::", c->unit_file[0] ? c->unit_file : CHECKS_FILE,
                c->unit_file[0] ? definition_line(c->unit_file, c->function) : 1, check->id);
-        for (const char *p = output; *p; p++) {
+        size_t length = strlen(output);
+        while (length > 0 && output[length - 1] == '\n')
+            length--;
+        for (const char *p = output; p < output + length; p++) {
             if (*p == '\n')
                 fputs("%0A", stdout);
             else if (*p == '%')
@@ -459,6 +528,24 @@ static void print_check(const dg_check_result *check, const local_check *c, bool
         }
         putchar('\n');
     }
+}
+
+/* Lists the functions whose bodies still hold the stub's return. */
+static void print_left_to_write(void)
+{
+    unit_function *functions;
+    int count = load_unit_functions(&functions);
+    int left = 0;
+    for (int i = 0; i < count; i++) {
+        bool stubbed;
+        int line = find_definition(functions[i].file, functions[i].function, &stubbed);
+        if (!stubbed)
+            continue;
+        if (left++ == 0)
+            printf("\nstill to write (they return NN_ERR_NOT_IMPLEMENTED):\n");
+        printf("  %s:%d: %s\n", functions[i].file, line, functions[i].function);
+    }
+    free(functions);
 }
 
 static bool selected(const options *o, const char *id)
@@ -520,10 +607,16 @@ int main(int argc, char **argv)
         check->max_score = c->points;
         check->score = 0;
         check->outcome = DG_OUTCOME_FAILED;
+        struct timespec start, end;
+        clock_gettime(CLOCK_MONOTONIC, &start);
         if (strcmp(c->kind, "train") == 0)
             run_train_check(check, c);
         else
             run_fixture_check(check, c);
+        clock_gettime(CLOCK_MONOTONIC, &end);
+        check->seconds = (double)(end.tv_sec - start.tv_sec)
+                         + 1e-9 * (double)(end.tv_nsec - start.tv_nsec);
+        report.execution_time += check->seconds;
         all_passed &= check->outcome == DG_OUTCOME_PASSED;
         print_check(check, c, o.github);
         fflush(stdout);
@@ -531,6 +624,7 @@ int main(int argc, char **argv)
     dg_report_total(&report);
     printf("\npublic checks: %g of %g points", report.score, report.max_score);
     printf("%s\n", all_passed ? ", all passed" : "; hidden checks add more at grading");
+    print_left_to_write();
     nn_status status = NN_OK;
     if (o.junit != NULL)
         status = dg_report_write_junit(&report, o.junit, &err);
