@@ -22,13 +22,17 @@ extern const nn_layer_type nn_layer_type_max_pool;
 extern const nn_layer_type nn_layer_type_avg_pool;
 extern const nn_layer_type nn_layer_type_global_avg_pool;
 extern const nn_layer_type nn_layer_type_upsample;
+extern const nn_layer_type nn_layer_type_conv;
+extern const nn_layer_type nn_layer_type_conv_transpose;
+extern const nn_layer_type nn_layer_type_residual;
 
 static const nn_layer_type *const registry[] = {
     &nn_layer_type_linear,  &nn_layer_type_relu,    &nn_layer_type_leaky_relu,
     &nn_layer_type_prelu,   &nn_layer_type_sigmoid, &nn_layer_type_tanh,
     &nn_layer_type_softmax, &nn_layer_type_dropout, &nn_layer_type_batchnorm,
     &nn_layer_type_flatten, &nn_layer_type_max_pool, &nn_layer_type_avg_pool,
-    &nn_layer_type_global_avg_pool, &nn_layer_type_upsample,
+    &nn_layer_type_global_avg_pool, &nn_layer_type_upsample, &nn_layer_type_conv,
+    &nn_layer_type_conv_transpose, &nn_layer_type_residual,
 };
 
 const nn_layer_type *nn_layer_type_find(const char *name)
