@@ -9,9 +9,10 @@
  * (col2im being the adjoint of im2col: it adds every patch entry back into
  * the pixel it was read from).
  *
- * The reference computes exactly these sums, but without materialising X:
+ * The reference computes these sums without materialising X:
  * conv_engine.c walks the zero-padded image through offset tables with a
- * register-tiled kernel, split over images and cores. A student solution
+ * register-tiled kernel, or for 3x3 stride-1 layers uses Winograd's
+ * F(2x2, 3x3) transforms, split over images and cores. A student solution
  * that calls nn_im2col/nn_col2im and nn_gemm image by image is equally
  * correct; the workspace is large enough for the unrolled batch.
  */

@@ -226,9 +226,13 @@ static void reference_conv(double *out, double *dx, double *dw, double *db, cons
 
 /* batch, C, H, W, F, kh, kw, sh, sw, ph, pw, dh, dw: more channels and
  * filters than one register tile holds, more images than one group of the
- * weight-gradient sum, and geometries the fixtures do not have. */
+ * weight-gradient sum, and geometries the fixtures do not have. The 3x3
+ * stride-1 ones with 8 or more channels take the Winograd path (odd sizes
+ * leave partial tiles; padding 0 and 2 make the data gradient's 2 and 0). */
 static const int sum_table[][13] = {
     { 3, 20, 9, 9, 33, 3, 3, 1, 1, 1, 1, 1, 1 },
+    { 2, 9, 8, 7, 10, 3, 3, 1, 1, 0, 2, 1, 1 },
+    { 5, 16, 5, 6, 16, 3, 3, 1, 1, 2, 2, 1, 1 },
     { 2, 17, 10, 10, 9, 4, 4, 2, 2, 1, 1, 1, 1 },
     { 17, 3, 6, 5, 5, 3, 3, 1, 1, 1, 1, 1, 1 },
     { 2, 4, 11, 11, 6, 3, 3, 3, 3, 2, 2, 3, 3 },

@@ -350,6 +350,7 @@ static const int sum_table[][15] = {
     { 2, 4, 3, 5, 4, 2, 2, 3, 3, 0, 0, 1, 1, 2, 2 },    /* stride above the kernel */
     { 1, 5, 4, 4, 4, 3, 2, 2, 3, 2, 1, 2, 3, 1, 2 },
     { 3, 33, 9, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 0, 0 },
+    { 2, 12, 10, 4, 5, 3, 3, 1, 1, 0, 2, 1, 1, 0, 0 },  /* 3x3 stride 1: Winograd */
 };
 
 START_TEST(transpose_matches_the_defining_sums_for_many_shapes)
