@@ -3,12 +3,18 @@
 #   make            build libnnref (float and double) and the dlgrade program
 #   make demo       install missing packages, build, run the main job
 #   make test       install missing packages, build, run every test: the
-#                   float and double builds, then once under ASan + UBSan
+#                   float and double builds, then once under ASan + UBSan,
+#                   then the student-template tests once (test-integration)
 #   make bench      timings (never asserted in tests)
 #   make clean
 #
 # Every library comes from pkg-config. Objects go to build/<variant>/, one
 # variant per precision plus a sanitizer build; the sources are the same.
+
+# Build on every core unless the caller chose (make -jN overrides this).
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
 
 CC      ?= cc
 BUILD   ?= build
@@ -17,7 +23,8 @@ TESTPKG := check
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wformat=2 -Wvla \
-            -Wundef -Wcast-align
+            -Wundef -Wcast-align -Wno-format-truncation
+# Messages are cut to their buffers on purpose: -Wno-format-truncation.
 # ISO C11 keeps floating-point contraction off (-ffp-contract=off), so
 # results do not change with the compiler's mood; no -ffast-math anywhere.
 # -fno-math-errno only stops sqrt() from setting errno, which lets loops
@@ -38,6 +45,10 @@ LDFLAGS_asan  := $(SANITIZE)
 REF_SRC     := $(wildcard reference/src/*.c reference/src/network/*.c)
 REF_TESTS   := $(wildcard reference/tests/check_*.c)
 GRADER_SRC  := $(filter-out grader/src/main.c,$(wildcard grader/src/*.c))
+# What the runner (the sandboxed program linked with a student unit) is
+# built from, besides the unit and libnnref.
+RUNNER_SUPPORT := grader/src/kernels.c grader/src/kernel_call.c grader/src/protocol.c \
+                  grader/src/runner_serve.c
 GRADER_MAIN := $(wildcard grader/src/main.c)
 GRADER_TESTS:= $(wildcard grader/tests/check_*.c)
 TEST_SUPPORT:= reference/tests/test_main.c reference/tests/fixture.c
@@ -45,11 +56,11 @@ VARIANTS    := float double asan
 
 objects = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
-.PHONY: all demo test test-unit test-asan bench clean deps
+.PHONY: all demo test test-unit test-asan test-integration bench clean deps student-template
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/float/libnnref.a $(BUILD)/double/libnnref.a \
-     $(if $(GRADER_MAIN),$(BUILD)/float/dlgrade)
+     $(BUILD)/float/dlgrade $(BUILD)/double/dlgrade $(BUILD)/double/runner-kit/stamp $(BUILD)/float/runner-kit/stamp
 
 deps:
 	@scripts/ensure-deps
@@ -76,6 +87,19 @@ $(BUILD)/$(1)/dlgrade: $(call objects,$(1),$(GRADER_MAIN)) $(BUILD)/$(1)/libdlgr
 	@echo "  LD $$@"
 	@$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(LIBS)
 
+# The runner kit: everything the grader needs to build a runner for a
+# student unit inside the sandbox, in one folder it can show read-only.
+$(BUILD)/$(1)/runner-kit/stamp: $(call objects,$(1),grader/runner/runner.c $(RUNNER_SUPPORT)) \
+                                $(BUILD)/$(1)/libnnref.a $(wildcard reference/include/nn/*.h)
+	@echo "  KIT $$(@D)"
+	@rm -rf $$(@D) && mkdir -p $$(@D)/lib $$(@D)/include
+	@cp $(BUILD)/$(1)/grader/runner/runner.o $(BUILD)/$(1)/libnnref.a $$(@D)/lib/
+	@ar rcs $$(@D)/lib/librunner.a $(call objects,$(1),$(RUNNER_SUPPORT))
+	@cp -r reference/include/nn $$(@D)/include/
+	@echo "$$(CFLAGS_$(1))" | tr ' ' '\n' | grep -E '^-(D|std|O|march|fno-math|fsanitize|fno-omit|fno-sanitize)' | grep -v MMD | tr '\n' ' ' > $$(@D)/cflags
+	@echo "$$(LDFLAGS_$(1)) $$(LIBS)" > $$(@D)/libs
+	@touch $$@
+
 # The test runner finds its suites by their `Suite *name_suite(void)`
 # definitions, so adding a check_*.c file is all it takes to add tests.
 $(BUILD)/$(1)/suites.def: $(REF_TESTS) $(GRADER_TESTS)
@@ -100,6 +124,7 @@ demo: deps
 test: deps
 	@$(MAKE) --no-print-directory test-unit
 	@$(MAKE) --no-print-directory test-asan
+	@$(MAKE) --no-print-directory test-integration
 
 test-unit: $(BUILD)/float/check-all $(BUILD)/double/check-all all
 	@echo "== unit tests, float build"
@@ -110,6 +135,22 @@ test-unit: $(BUILD)/float/check-all $(BUILD)/double/check-all all
 test-asan: $(BUILD)/asan/check-all
 	@echo "== unit tests, double build under AddressSanitizer + UBSan"
 	CK_FORK=yes ASAN_OPTIONS=detect_leaks=1 $(BUILD)/asan/check-all
+
+# The student-template tests (release_suite, grader/tests/check_release.c)
+# build and run the templates with cc, make and dlgrade, one to two minutes:
+# they run once, here, instead of in each of the three builds above, which
+# skip them and say so.
+test-integration: $(BUILD)/double/check-all all
+	@echo "== integration tests: the student templates, once"
+	CK_FORK=yes DLGRADE_INTEGRATION=1 DLGRADE_BUILD=$(BUILD) $(BUILD)/double/check-all release_suite
+
+# The committed student templates are generated: a test regenerates them
+# and fails on any difference (grader/tests/check_release.c).
+student-template: all
+	@for config in assignments/*/assignment.yaml; do \
+	    name=$$(basename $$(dirname $$config)); \
+	    $(BUILD)/float/dlgrade release $$name -o student-template/$$name || exit 1; \
+	done
 
 bench: deps all
 	@scripts/bench $(BUILD)

@@ -20,6 +20,18 @@ int dg_exit_status(nn_status status);
 
 /* Each subcommand receives argv from its own name on. */
 int dg_command_train(int argc, char **argv);
+int dg_command_grade(int argc, char **argv);
+int dg_command_summary(int argc, char **argv);
+int dg_command_release(int argc, char **argv);
+
+/* The repository the reference sources are read from (release). */
+void dg_source_root(char *out, size_t size);
+int dg_command_validate(int argc, char **argv);
+
+/* Finds assignment.yaml for an ASSIGNMENT argument; prints why not. */
+int dg_resolve_assignment(char *path, size_t size, const char *assignment);
+/* Where the runner kits are (see grade.h). */
+void dg_kit_directory(char *out, size_t size);
 
 /*
  * Opens a named dataset as a train/test pair: "fashion-mnist" (the Debian

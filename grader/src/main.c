@@ -9,8 +9,11 @@
  */
 #include "dlgrade.h"
 
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *out)
 {
@@ -20,9 +23,39 @@ static void usage(FILE *out)
           "  train MODEL.yaml [--data NAME] [--epochs N] [--seed N] [--save FILE]\n"
           "                   [--curve FILE] [--limit N] [--threads N]\n"
           "        train a model with the reference units and report loss and accuracy\n"
+          "  summary MODEL.yaml\n"
+          "        each layer's output shape, parameters, receptive field and FLOPs\n"
+          "  grade SUBMISSION -a ASSIGNMENT -o OUTDIR [--public-only] [--seed N]\n"
+          "        grade a folder or .tar.gz in the sandbox; write the four reports\n"
+          "  release ASSIGNMENT -o DIR\n"
+          "        generate the student template (stubs, handout, public checks, CI)\n"
+          "  validate ASSIGNMENT\n"
+          "        check an assignment.yaml fully; problems as file:line:column\n"
           "\n"
           "Run `dlgrade COMMAND --help` for a command's options.\n",
           out);
+}
+
+/* Grading computes expected values in double precision; the float build
+ * (fast training) hands grading commands to its double sibling,
+ * build/double/dlgrade next to build/float/dlgrade. */
+static int run_in_double(char **argv)
+{
+#if NN_REAL_IS_DOUBLE
+    (void)argv;
+    return -1;
+#else
+    char self[PATH_MAX], sibling[PATH_MAX + 32];
+    ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (length <= 0)
+        return DG_EXIT_INTERNAL;
+    self[length] = '\0';
+    char *folder = dirname(self);
+    snprintf(sibling, sizeof sibling, "%s/../double/dlgrade", folder);
+    execv(sibling, argv);
+    fprintf(stderr, "dlgrade: cannot run the double-precision grader %s (run make)\n", sibling);
+    return DG_EXIT_INTERNAL;
+#endif
 }
 
 int main(int argc, char **argv)
@@ -39,6 +72,19 @@ int main(int argc, char **argv)
     }
     if (strcmp(command, "train") == 0)
         return dg_command_train(argc - 1, argv + 1);
+    if (strcmp(command, "summary") == 0)
+        return dg_command_summary(argc - 1, argv + 1);
+    if (strcmp(command, "grade") == 0 || strcmp(command, "validate") == 0
+        || strcmp(command, "release") == 0) {
+        int handed_over = run_in_double(argv);
+        if (handed_over >= 0)
+            return handed_over;
+        if (strcmp(command, "grade") == 0)
+            return dg_command_grade(argc - 1, argv + 1);
+        if (strcmp(command, "release") == 0)
+            return dg_command_release(argc - 1, argv + 1);
+        return dg_command_validate(argc - 1, argv + 1);
+    }
     fprintf(stderr, "dlgrade: unknown command '%s'\n\n", command);
     usage(stderr);
     return DG_EXIT_USAGE;

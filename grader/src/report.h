@@ -6,6 +6,18 @@
  * The grader fills a dg_report as checks finish; the writers only read it.
  * Every file is written to a temporary name in the output folder and
  * renamed into place, so a reader never sees half a report.
+ *
+ * Strings in the report may hold anything a submission printed: quotes,
+ * markup, control bytes, invalid UTF-8. The writers make them safe for
+ * each format (invalid UTF-8 becomes U+FFFD everywhere; JSON escaping is
+ * jansson's; XML, HTML and Markdown escape markup and drop the control
+ * characters XML 1.0 forbids). The writers never print the output (nor the
+ * training curve) of a hidden check in the student-facing files (junit.xml,
+ * report.md, report.html); they name it, with its points and outcome.
+ * results.json keeps everything, marked "hidden" for Gradescope.
+ *
+ * Numbers are printed in the C locale's format; dlgrade never calls
+ * setlocale.
  */
 #ifndef DG_REPORT_H
 #define DG_REPORT_H
@@ -35,7 +47,9 @@ typedef enum dg_outcome {
     DG_OUTCOME_GRADER_ERROR     /* the grader or its sandbox broke: not the student's fault */
 } dg_outcome;
 
-/* One point of a training curve. */
+/* One point of a training curve. A value that was not measured (or became
+ * NaN or infinite) is NaN; the plots leave it out. Accuracies are fractions
+ * in [0, 1]. */
 typedef struct dg_curve_point {
     int epoch;
     double train_loss;
@@ -62,35 +76,56 @@ typedef struct dg_report {
     char assignment[64];
     char submission[512];
     unsigned long long seed;
-    char started_at[32];     /* ISO 8601 UTC; the only field that varies run to run */
+    char started_at[32];     /* ISO 8601 UTC; with the timings, the only fields that vary run to run */
     double execution_time;   /* seconds, whole grading */
     double score;
     double max_score;
     size_t check_count;
     dg_check_result *checks; /* owned */
-    char *build_log;         /* compiler messages per unit, owned, may be NULL */
-    char *sandbox_notes;     /* which isolation mechanisms were in force, owned */
+    char *build_log;         /* compiler messages of the units that failed to compile, owned, may be NULL */
+    char *sandbox_notes;     /* which isolation mechanisms were in force, owned, may be NULL */
 } dg_report;
 
-/* Appends a check, returning a pointer to it (zeroed except the strings
- * the caller then fills); NULL when out of memory. */
+/* A report starts zeroed: `dg_report report = { 0 };`. */
+
+/* Appends a check and returns a pointer to it, valid until the next call
+ * (the array may move); NULL when out of memory. The check is zeroed,
+ * except that it starts hidden and with DG_OUTCOME_GRADER_ERROR, so that a
+ * check the grader forgets to finish neither shows nor passes. */
 dg_check_result *dg_report_add_check(dg_report *report);
-/* Appends printf-style text to a check's output (owned string grows). */
+/* Appends printf-style text to a check's output (owned string grows).
+ * Out of memory, the text is dropped: a report with a shorter message is
+ * better than none. */
 void dg_check_printf(dg_check_result *check, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 /* Sums score and max_score over the checks. */
 void dg_report_total(dg_report *report);
+/* Frees everything the report owns and zeroes it; accepts NULL. */
 void dg_report_release(dg_report *report);
 
+/* "passed", "partial", "failed", "not implemented", "compile error",
+ * "crashed", "timeout", "memory limit", "grader error". */
 const char *dg_outcome_name(dg_outcome outcome);
+/* "public", "hidden", "after_due" (the assignment.yaml spellings). */
 const char *dg_visibility_name(dg_visibility visibility);
+/* True for the outcomes that are the submission's failure to run (compile
+ * error, crash, timeout, memory) or the grader's error: junit.xml calls
+ * them <error>, the rest of the non-passing outcomes <failure>. */
+bool dg_outcome_is_error(dg_outcome outcome);
 
 /* Writes results.json, junit.xml, report.md and report.html into
- * directory (created if missing). public_view leaves hidden checks out of
- * the student-facing files (report.md, report.html, junit.xml) while
- * results.json keeps them with Gradescope's own visibility field. */
+ * directory, creating it and its parents if missing. All four are first
+ * written to temporary files in directory, then renamed into place, so a
+ * failure while writing leaves the previous reports (if any) untouched
+ * and no temporary file behind; the error names the file that failed.
+ * Every check in the report appears in every file; see the top of this
+ * file for what a hidden check shows. Errors: NN_ERR_IO (folder or file),
+ * NN_ERR_NUMERIC (a score that is NaN or infinite: the grader's bug, named
+ * by check id), NN_ERR_MEMORY. */
 nn_status dg_report_write_all(const dg_report *report, const char *directory, nn_error *err);
 
+/* One report each, written atomically (temporary file, then rename) to
+ * path, whose folder must exist. */
 nn_status dg_report_write_json(const dg_report *report, const char *path, nn_error *err);
 nn_status dg_report_write_junit(const dg_report *report, const char *path, nn_error *err);
 nn_status dg_report_write_markdown(const dg_report *report, const char *path, nn_error *err);

@@ -6,6 +6,7 @@
 #include "dlgrade.h"
 
 #include "nn/gemm.h"
+#include "nn/metrics.h"
 #include "nn/network.h"
 #include "nn/train.h"
 
@@ -134,6 +135,47 @@ static void on_epoch(void *context, const nn_epoch_report *r)
                 r->train_loss, r->train_accuracy, r->test_loss, r->test_accuracy, r->seconds);
 }
 
+/* For label maps: the mean IoU of the trained network on the test set,
+ * next to the baseline of predicting the most frequent class everywhere. */
+static nn_status report_segmentation(nn_network *network, const nn_dataset *test, nn_error *err)
+{
+    size_t count = test->count * test->target_size;
+    int *predictions = malloc(count * sizeof *predictions);
+    int *majority = malloc(count * sizeof *majority);
+    double class_iou[64], mean_iou = 0, baseline_iou = 0;
+    size_t frequency[64] = { 0 };
+    int classes = test->class_count < 64 ? test->class_count : 64;
+    nn_status status = predictions && majority ? NN_OK
+                                               : nn_error_set(err, NN_ERR_MEMORY, "out of memory");
+    if (status == NN_OK)
+        status = nn_evaluate(network, test, NULL, NULL, NULL, predictions, err);
+    if (status == NN_OK)
+        status = nn_mean_iou(&mean_iou, class_iou, predictions, test->labels, count, classes, err);
+    if (status == NN_OK) {
+        printf("test mean IoU %.4f (per class:", mean_iou);
+        for (int c = 0; c < classes; c++)
+            printf(" %.3f", class_iou[c]);
+        printf(")\n");
+        for (size_t i = 0; i < count; i++)
+            if (test->labels[i] >= 0 && test->labels[i] < classes)
+                frequency[test->labels[i]]++;
+        int most = 0;
+        for (int c = 1; c < classes; c++)
+            if (frequency[c] > frequency[most])
+                most = c;
+        for (size_t i = 0; i < count; i++)
+            majority[i] = most;
+        status = nn_mean_iou(&baseline_iou, class_iou, majority, test->labels, count, classes,
+                             err);
+        if (status == NN_OK)
+            printf("majority-class baseline: class %d everywhere, pixel accuracy %.4f, mean IoU "
+                   "%.4f\n", most, (double)frequency[most] / (double)count, baseline_iou);
+    }
+    free(predictions);
+    free(majority);
+    return status;
+}
+
 int dg_command_train(int argc, char **argv)
 {
     train_arguments args;
@@ -183,6 +225,8 @@ int dg_command_train(int argc, char **argv)
         status = nn_train(network, train, test, &options, &rng, &callbacks, &last, &err);
         if (status == NN_OK)
             printf("final test accuracy %.4f\n", last.test_accuracy);
+        if (status == NN_OK && test->target_kind == NN_TARGET_MAP)
+            status = report_segmentation(network, test, &err);
     }
     if (p.curve != NULL && fclose(p.curve) != 0 && status == NN_OK)
         status = nn_error_set(&err, NN_ERR_IO, "%s: writing failed", args.curve_path);

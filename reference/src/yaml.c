@@ -25,12 +25,18 @@ static nn_status parse_with(nn_yaml_document **out, const char *name, yaml_parse
         return nn_error_set(err, NN_ERR_MEMORY, "%s: out of memory", name);
     snprintf(document->path, sizeof document->path, "%s", name);
     if (!yaml_parser_load(parser, &document->document)) {
-        nn_status status = nn_error_set(err, NN_ERR_FORMAT, "%s:%zu:%zu: %s%s%s", name,
+        /* libyaml's context ("while parsing a flow sequence") has its own
+         * mark, often lines above the problem: where the unclosed bracket
+         * or the mapping began. Saying where helps more than the phrase. */
+        char context[160] = "";
+        if (parser->context != NULL)
+            snprintf(context, sizeof context, " %s that starts at %zu:%zu", parser->context,
+                     parser->context_mark.line + 1, parser->context_mark.column + 1);
+        nn_status status = nn_error_set(err, NN_ERR_FORMAT, "%s:%zu:%zu: %s%s", name,
                                         parser->problem_mark.line + 1,
                                         parser->problem_mark.column + 1,
                                         parser->problem ? parser->problem : "syntax error",
-                                        parser->context ? " " : "",
-                                        parser->context ? parser->context : "");
+                                        context);
         free(document);
         return status;
     }

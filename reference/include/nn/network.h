@@ -99,6 +99,9 @@ nn_status nn_layer_spec_int(int *out, const nn_model_spec *model, const nn_layer
 nn_status nn_layer_spec_double(double *out, const nn_model_spec *model,
                                const nn_layer_spec *layer, const char *key, double fallback,
                                double minimum, double maximum, nn_error *err);
+/* true/false (also yes/no, 1/0). */
+nn_status nn_layer_spec_bool(bool *out, const nn_model_spec *model, const nn_layer_spec *layer,
+                             const char *key, bool fallback, nn_error *err);
 nn_status nn_layer_spec_string(const char **out, const nn_layer_spec *layer, const char *key,
                                const char *fallback);
 /* The option called key, or NULL. */
@@ -151,9 +154,15 @@ struct nn_layer {
     nn_real *buffers[NN_LAYER_MAX_BUFFERS];
     size_t buffer_sizes[NN_LAYER_MAX_BUFFERS];
     char buffer_names[NN_LAYER_MAX_BUFFERS][16];
-    /* For the summary: FLOPs per sample of the forward pass, receptive
-     * field size and stride (jump) in input pixels after this layer. */
+    /* For the summary: FLOPs per sample of the forward pass, and how the
+     * layer widens the receptive field: a window of field_kernel positions
+     * (dilation included) moved by field_stride (a fraction for
+     * upsampling). field_global: every output sees the whole input (linear,
+     * global pooling). nn_layer_alloc() sets kernel 1, stride 1. */
     double flops;
+    int field_kernel;
+    double field_stride;
+    bool field_global;
 };
 
 /* A layer type: its spec name, allowed option keys and constructor. */
@@ -226,10 +235,14 @@ void nn_network_predict(const nn_network *network, int *predictions, int batch);
  * gzip-compressed; inside: "DLGRADEW", version (u32), tensor count (u32),
  * then per tensor its name, rank, dimensions and float32 values, and a CRC-32
  * of everything before it. Little-endian. Written to a temporary file and
- * renamed, so a crash never leaves half a file. */
+ * renamed, so a crash never leaves half a file. A network with a value
+ * that is not finite is refused (NN_ERR_NUMERIC): it could not be loaded. */
 nn_status nn_weights_save(const nn_network *network, const char *path, nn_error *err);
 /* Refuses a file whose tensors do not match the network by name and shape,
- * naming the tensor and the byte offset (in the uncompressed stream). */
+ * naming the tensor and the byte offset (in the uncompressed stream); a
+ * file that is damaged (gzip's CRC or the inner one), cut short, not gzip,
+ * or followed by extra bytes is refused as such. On any refusal the network
+ * is left unchanged. */
 nn_status nn_weights_load(nn_network *network, const char *path, nn_error *err);
 
 #endif

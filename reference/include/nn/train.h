@@ -56,8 +56,11 @@ typedef struct nn_train_options {
 } nn_train_options;
 
 /* Trains network on train, testing on test (which may be NULL) after each
- * epoch. callbacks may be NULL. The last epoch's report is left in *last
- * when last is not NULL. */
+ * epoch. callbacks may be NULL; rng may not. The last epoch's report is left
+ * in *last when last is not NULL. Data whose sample shape, target kind,
+ * target count or class count does not fit the model is refused before
+ * anything changes, naming both sides. A network with batch norm skips an
+ * epoch's last batch when it would hold a single sample. */
 nn_status nn_train(nn_network *network, const nn_dataset *train, const nn_dataset *test,
                    const nn_train_options *options, nn_rng *rng,
                    const nn_train_callbacks *callbacks, nn_epoch_report *last, nn_error *err);

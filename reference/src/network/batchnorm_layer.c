@@ -23,6 +23,10 @@ static nn_status batchnorm_forward(nn_layer *layer, nn_real *out, const nn_real 
                                    const nn_run_context *context)
 {
     batchnorm_layer *self = (batchnorm_layer *)layer;
+    /* One value per channel has no variance to normalise by (PyTorch
+     * refuses it too); the kernel's contract leaves this check to us. */
+    if (context->training && (size_t)batch * (size_t)self->spatial < 2)
+        return NN_ERR_SHAPE;
     self->config.training = context->training;
     return nn_batchnorm_forward(out, self->saved_mean, self->saved_inv_std, x,
                                 layer->parameters[0].value, layer->parameters[1].value,

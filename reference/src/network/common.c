@@ -18,12 +18,21 @@ extern const nn_layer_type nn_layer_type_softmax;
 extern const nn_layer_type nn_layer_type_dropout;
 extern const nn_layer_type nn_layer_type_batchnorm;
 extern const nn_layer_type nn_layer_type_flatten;
+extern const nn_layer_type nn_layer_type_max_pool;
+extern const nn_layer_type nn_layer_type_avg_pool;
+extern const nn_layer_type nn_layer_type_global_avg_pool;
+extern const nn_layer_type nn_layer_type_upsample;
+extern const nn_layer_type nn_layer_type_conv;
+extern const nn_layer_type nn_layer_type_conv_transpose;
+extern const nn_layer_type nn_layer_type_residual;
 
 static const nn_layer_type *const registry[] = {
     &nn_layer_type_linear,  &nn_layer_type_relu,    &nn_layer_type_leaky_relu,
     &nn_layer_type_prelu,   &nn_layer_type_sigmoid, &nn_layer_type_tanh,
     &nn_layer_type_softmax, &nn_layer_type_dropout, &nn_layer_type_batchnorm,
-    &nn_layer_type_flatten,
+    &nn_layer_type_flatten, &nn_layer_type_max_pool, &nn_layer_type_avg_pool,
+    &nn_layer_type_global_avg_pool, &nn_layer_type_upsample, &nn_layer_type_conv,
+    &nn_layer_type_conv_transpose, &nn_layer_type_residual,
 };
 
 const nn_layer_type *nn_layer_type_find(const char *name)
@@ -81,6 +90,8 @@ nn_status nn_layer_alloc(nn_layer **out, size_t struct_size, const nn_layer_ops 
     layer->output_shape = *output_shape;
     layer->input_size = nn_shape_size(input_shape);
     layer->output_size = nn_shape_size(output_shape);
+    layer->field_kernel = 1;
+    layer->field_stride = 1;
     *out = layer;
     return NN_OK;
 }

@@ -55,7 +55,8 @@ static nn_status linear_create(nn_layer **out, const nn_model_spec *model,
                                    "flatten layer before it",
                                    nn_shape_format(text, sizeof text, input_shape));
     }
-    int out_features, bias_flag;
+    int out_features;
+    bool has_bias;
     double constant;
     nn_init_kind init;
     nn_status status = nn_layer_spec_int(&out_features, model, spec, "out", 0, 1, 1 << 20, err);
@@ -63,7 +64,7 @@ static nn_status linear_create(nn_layer **out, const nn_model_spec *model,
         status = nn_layer_spec_error(err, NN_ERR_FORMAT, model, spec,
                                      "a linear layer needs `out`, its number of outputs");
     if (status == NN_OK)
-        status = nn_layer_spec_int(&bias_flag, model, spec, "bias", 1, 0, 1, err);
+        status = nn_layer_spec_bool(&has_bias, model, spec, "bias", true, err);
     if (status == NN_OK)
         status = nn_layer_spec_init(&init, model, spec, "init", NN_INIT_HE_UNIFORM, err);
     if (status == NN_OK)
@@ -81,7 +82,7 @@ static nn_status linear_create(nn_layer **out, const nn_model_spec *model,
     linear_layer *self = (linear_layer *)layer;
     self->in_features = in_features;
     self->out_features = out_features;
-    self->has_bias = bias_flag != 0;
+    self->has_bias = has_bias;
 
     nn_shape weight_shape = nn_shape_2d((size_t)out_features, (size_t)in_features);
     nn_shape bias_shape = nn_shape_1d((size_t)out_features);
@@ -97,6 +98,7 @@ static nn_status linear_create(nn_layer **out, const nn_model_spec *model,
     }
     /* One multiply and one add per weight, per sample. */
     layer->flops = 2.0 * in_features * out_features;
+    layer->field_global = true;
     *out = layer;
     return NN_OK;
 }

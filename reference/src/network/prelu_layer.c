@@ -1,7 +1,7 @@
 /*
  * prelu_layer.c - PReLU as a network layer: one learnable slope shared by
  * all inputs (the default, as in PyTorch), or one per channel with
- * `per_channel: 1` (the first axis of the input). `init` is the starting
+ * `per_channel: true` (the first axis of the input). `init` is the starting
  * slope, 0.25 by default.
  */
 #include "nn/layers.h"
@@ -37,9 +37,9 @@ static nn_status prelu_create(nn_layer **out, const nn_model_spec *model,
                               int max_batch, nn_rng *rng, nn_error *err)
 {
     (void)max_batch, (void)rng;
-    int per_channel;
+    bool per_channel;
     double init;
-    nn_status status = nn_layer_spec_int(&per_channel, model, spec, "per_channel", 0, 0, 1, err);
+    nn_status status = nn_layer_spec_bool(&per_channel, model, spec, "per_channel", false, err);
     if (status == NN_OK)
         status = nn_layer_spec_double(&init, model, spec, "init", 0.25, -10, 10, err);
     if (status != NN_OK)

@@ -41,7 +41,26 @@ static void list_keys(char *buffer, size_t size, const char *const *keys)
         used += (size_t)snprintf(buffer + used, size - used, "%s%s", i ? ", " : "", keys[i]);
 }
 
-/* Every key of a mapping must be a scalar from `keys`. */
+/* libyaml keeps both pairs of a repeated key, and a lookup would silently
+ * take the first: `out: 10` written twice with different values must be an
+ * error, located at the second. */
+static nn_status check_duplicate(nn_yaml_document *document, const nn_yaml_node *mapping,
+                                 int i, const char *what, nn_error *err)
+{
+    nn_yaml_node *key_node;
+    const char *key = nn_yaml_mapping_key(document, mapping, i, &key_node);
+    for (int j = 0; key != NULL && j < i; j++) {
+        nn_yaml_node *first_node;
+        const char *first = nn_yaml_mapping_key(document, mapping, j, &first_node);
+        if (first != NULL && strcmp(first, key) == 0)
+            return nn_yaml_error(err, NN_ERR_FORMAT, document, key_node,
+                                 "%s: key '%s' appears twice (first at line %d)", what, key,
+                                 nn_yaml_line(first_node));
+    }
+    return NN_OK;
+}
+
+/* Every key of a mapping must be a scalar from `keys`, and appear once. */
 static nn_status check_keys(nn_yaml_document *document, const nn_yaml_node *mapping,
                             const char *what, const char *const *keys, nn_error *err)
 {
@@ -51,6 +70,9 @@ static nn_status check_keys(nn_yaml_document *document, const nn_yaml_node *mapp
         if (key == NULL)
             return nn_yaml_error(err, NN_ERR_FORMAT, document, key_node,
                                  "%s: keys must be plain names", what);
+        nn_status status = check_duplicate(document, mapping, i, what, err);
+        if (status != NN_OK)
+            return status;
         if (!key_in(key, keys)) {
             char allowed[256];
             list_keys(allowed, sizeof allowed, keys);
@@ -119,10 +141,27 @@ static nn_status parse_layer(nn_model_spec *spec, nn_layer_spec *layer, int inde
         if (key == NULL)
             return nn_yaml_error(err, NN_ERR_FORMAT, document, key_node,
                                  "layer %s: keys must be plain names", layer->name);
+        char what[80];
+        snprintf(what, sizeof what, "layer %s", layer->name);
+        status = check_duplicate(document, node, i, what, err);
+        if (status != NN_OK)
+            return status;
         if (strcmp(key, "type") == 0)
             continue;
+        /* The key first: `ouput: [10]` is a misspelt key before it is a
+         * value of the wrong type. */
+        if (strcmp(key, "name") != 0 && !key_in(key, known->keys)) {
+            char allowed[256];
+            list_keys(allowed, sizeof allowed, known->keys);
+            return nn_yaml_error(err, NN_ERR_FORMAT, document, key_node,
+                                 "layer %s: unknown key '%s' for a %s layer (known: type, "
+                                 "name%s%s)", layer->name, key, type, allowed[0] ? ", " : "",
+                                 allowed);
+        }
         const char *value;
-        status = nn_yaml_to_string(&value, document, value_node, key, err);
+        char option_what[120];
+        snprintf(option_what, sizeof option_what, "layer %s: %s", layer->name, key);
+        status = nn_yaml_to_string(&value, document, value_node, option_what, err);
         if (status != NN_OK)
             return status;
         if (strcmp(key, "name") == 0) {
@@ -132,13 +171,6 @@ static nn_status parse_layer(nn_model_spec *spec, nn_layer_spec *layer, int inde
                                      sizeof layer->name - 1);
             snprintf(layer->name, sizeof layer->name, "%s", value);
             continue;
-        }
-        if (!key_in(key, known->keys)) {
-            char allowed[256];
-            list_keys(allowed, sizeof allowed, known->keys);
-            return nn_yaml_error(err, NN_ERR_FORMAT, document, key_node,
-                                 "layer %s: unknown key '%s' for a %s layer (known: %s)",
-                                 layer->name, key, type, allowed[0] ? allowed : "none");
         }
         if (layer->option_count == NN_SPEC_MAX_OPTIONS || strlen(value) >= 64)
             return nn_yaml_error(err, NN_ERR_FORMAT, document, value_node,
@@ -289,6 +321,12 @@ static nn_status parse_train(nn_train_spec *train, nn_yaml_document *document,
                                  "unknown schedule '%s' (known: constant, step, exponential, "
                                  "plateau)", name);
         TRY(get_double(&train->schedule_gamma, document, schedule, "gamma", 0, 1, err));
+        /* gamma 0 would set the rate to 0 after the first decay: training
+         * would silently stop (nn_schedule_validate refuses it too). */
+        if (train->schedule_gamma <= 0)
+            return nn_yaml_error(err, NN_ERR_FORMAT, document,
+                                 nn_yaml_get(document, schedule, "gamma"),
+                                 "gamma must be above 0 (it multiplies the learning rate)");
         TRY(get_int(&train->schedule_step_size, document, schedule, "step_size", 1, 100000,
                     err));
         TRY(get_int(&train->schedule_patience, document, schedule, "patience", 0, 100000, err));
@@ -334,9 +372,19 @@ static nn_status parse_document(nn_model_spec *spec, nn_yaml_document *document,
     spec->layers = calloc((size_t)spec->layer_count, sizeof *spec->layers);
     if (spec->layers == NULL)
         return nn_error_set(err, NN_ERR_MEMORY, "%s: out of memory", spec->path);
-    for (int i = 0; i < spec->layer_count; i++)
+    for (int i = 0; i < spec->layer_count; i++) {
         TRY(parse_layer(spec, &spec->layers[i], i, document,
                         nn_yaml_sequence_item(document, layers, i), err));
+        /* Names identify tensors in weights files and layers in messages:
+         * two layers may not share one (an explicit name may also collide
+         * with another layer's automatic one). */
+        for (int j = 0; j < i; j++)
+            if (strcmp(spec->layers[i].name, spec->layers[j].name) == 0)
+                return nn_error_set(err, NN_ERR_FORMAT, "%s:%d:%d: layer %d: the name '%s' is "
+                                    "already used by layer %d (line %d)", spec->path,
+                                    spec->layers[i].line, spec->layers[i].column, i + 1,
+                                    spec->layers[i].name, j + 1, spec->layers[j].line);
+    }
 
     nn_yaml_node *loss = nn_yaml_get(document, root, "loss");
     if (loss != NULL)
@@ -475,6 +523,32 @@ nn_status nn_layer_spec_double(double *out, const nn_model_spec *model,
                             key, value, minimum, maximum);
     *out = value;
     return NN_OK;
+}
+
+nn_status nn_layer_spec_bool(bool *out, const nn_model_spec *model, const nn_layer_spec *layer,
+                             const char *key, bool fallback, nn_error *err)
+{
+    const nn_spec_option *option = nn_layer_spec_option(layer, key);
+    if (option == NULL) {
+        *out = fallback;
+        return NN_OK;
+    }
+    /* YAML's spellings, plus 1 and 0, which older specs used. */
+    static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "YES", "1" };
+    static const char *const no[] = { "false", "False", "FALSE", "no", "No", "NO", "0" };
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        if (strcmp(option->value, yes[i]) == 0) {
+            *out = true;
+            return NN_OK;
+        }
+        if (strcmp(option->value, no[i]) == 0) {
+            *out = false;
+            return NN_OK;
+        }
+    }
+    return nn_error_set(err, NN_ERR_FORMAT, "%s:%d:%d: layer %s: %s must be true or false, not "
+                        "'%s'", model->path, option->line, option->column, layer->name, key,
+                        option->value);
 }
 
 nn_status nn_layer_spec_string(const char **out, const nn_layer_spec *layer, const char *key,

@@ -50,22 +50,51 @@ static nn_status check_fit(const nn_network *network, const nn_dataset *data, nn
                             network->spec->path,
                             nn_shape_format(want, sizeof want, &network->spec->input_shape));
     }
-    bool wants_classes = network->spec->loss == NN_LOSS_SOFTMAX_CROSS_ENTROPY
-                         || network->spec->loss == NN_LOSS_BCE_WITH_LOGITS;
+    nn_loss_kind loss = network->spec->loss;
+    bool wants_classes = loss == NN_LOSS_SOFTMAX_CROSS_ENTROPY || loss == NN_LOSS_BCE_WITH_LOGITS;
     if (wants_classes != (data->target_kind != NN_TARGET_REAL))
         return nn_error_set(err, NN_ERR_ARGUMENT, "dataset %s has %s targets, the loss %s needs "
                             "%s", data->name,
                             data->target_kind == NN_TARGET_REAL ? "real" : "class",
-                            nn_loss_kind_name(network->spec->loss),
-                            wants_classes ? "classes" : "real values");
+                            nn_loss_kind_name(loss), wants_classes ? "classes" : "real values");
+    /* The output must fit the targets, or the loss and the predictions
+     * would read and write past the batch's buffers. */
+    const nn_shape *output = &network->layers[network->layer_count - 1]->output_shape;
+    size_t size = nn_shape_size(output);
+    size_t classes = loss == NN_LOSS_BCE_WITH_LOGITS ? 2 : output->dims[0];
+    size_t positions = loss == NN_LOSS_SOFTMAX_CROSS_ENTROPY ? size / output->dims[0] : size;
+    char text[64];
+    nn_shape_format(text, sizeof text, output);
+    if (wants_classes && positions != data->target_size)
+        return nn_error_set(err, NN_ERR_SHAPE, "dataset %s has %zu label%s per sample, the model "
+                            "%s gives scores %s for %zu", data->name, data->target_size,
+                            data->target_size == 1 ? "" : "s", network->spec->path, text,
+                            positions);
+    if (wants_classes && classes < (size_t)data->class_count)
+        return nn_error_set(err, NN_ERR_SHAPE, "dataset %s has %d classes, the model %s tells "
+                            "only %zu apart (output %s)", data->name, data->class_count,
+                            network->spec->path, classes, text);
+    if (!wants_classes && size != data->target_size)
+        return nn_error_set(err, NN_ERR_SHAPE, "dataset %s has %zu targets per sample, the "
+                            "model %s gives %zu outputs %s", data->name, data->target_size,
+                            network->spec->path, size, text);
     return NN_OK;
 }
 
-static nn_status make_loader(nn_loader **out, const nn_dataset *data, int batch_size,
-                             bool shuffle, const nn_normalization *normalization, nn_rng *rng,
-                             nn_error *err)
+static bool has_layer(const nn_network *network, const char *type)
 {
-    nn_status status = nn_loader_new(out, data, (size_t)batch_size, shuffle, false, rng, err);
+    for (int i = 0; i < network->layer_count; i++)
+        if (strcmp(network->layers[i]->type, type) == 0)
+            return true;
+    return false;
+}
+
+static nn_status make_loader(nn_loader **out, const nn_dataset *data, int batch_size,
+                             bool shuffle, bool drop_last,
+                             const nn_normalization *normalization, nn_rng *rng, nn_error *err)
+{
+    nn_status status = nn_loader_new(out, data, (size_t)batch_size, shuffle, drop_last, rng,
+                                     err);
     if (status == NN_OK && normalization != NULL && normalization->channels > 0)
         status = nn_loader_set_normalization(*out, normalization->mean, normalization->std,
                                              normalization->channels, err);
@@ -93,7 +122,8 @@ nn_status nn_evaluate(nn_network *network, const nn_dataset *data,
     if (status != NN_OK)
         return status;
     nn_loader *loader;
-    status = make_loader(&loader, data, network->max_batch, false, normalization, NULL, err);
+    status = make_loader(&loader, data, network->max_batch, false, false, normalization, NULL,
+                         err);
     if (status != NN_OK)
         return status;
     nn_loader_set_training(loader, false);
@@ -171,6 +201,9 @@ nn_status nn_train(nn_network *network, const nn_dataset *train, const nn_datase
                    const nn_train_options *options, nn_rng *rng,
                    const nn_train_callbacks *callbacks, nn_epoch_report *last, nn_error *err)
 {
+    if (rng == NULL)
+        return nn_error_set(err, NN_ERR_ARGUMENT, "train: a random generator is needed "
+                            "(shuffling, dropout)");
     nn_status status = check_fit(network, train, err);
     if (status == NN_OK && test != NULL)
         status = check_fit(network, test, err);
@@ -180,6 +213,12 @@ nn_status nn_train(nn_network *network, const nn_dataset *train, const nn_datase
     int epochs = options != NULL && options->epochs > 0 ? options->epochs : settings->epochs;
     int batch_size = settings->batch_size < network->max_batch ? settings->batch_size
                                                                : network->max_batch;
+    /* Batch norm cannot normalise a batch of one sample (its variance is
+     * 0); when the last batch of an epoch would be one, it is skipped, as
+     * PyTorch users do with drop_last. Shuffling gives that sample its turn
+     * in other epochs. */
+    bool drop_last = has_layer(network, "batchnorm") && train->count > (size_t)batch_size
+                     && train->count % (size_t)batch_size == 1;
     const nn_normalization *normalization = options != NULL ? options->normalization : NULL;
     nn_rng dropout_rng = nn_rng_split(rng, 1);
 
@@ -188,7 +227,7 @@ nn_status nn_train(nn_network *network, const nn_dataset *train, const nn_datase
     int *predictions = malloc((size_t)network->max_batch * train->target_size * sizeof(int));
     if (predictions == NULL)
         return nn_error_set(err, NN_ERR_MEMORY, "train: out of memory");
-    status = make_loader(&loader, train, batch_size, true, normalization, rng, err);
+    status = make_loader(&loader, train, batch_size, true, drop_last, normalization, rng, err);
     if (status == NN_OK)
         status = set_augmentation(loader, train, settings, err);
     nn_schedule schedule;
@@ -212,6 +251,11 @@ nn_status nn_train(nn_network *network, const nn_dataset *train, const nn_datase
             if (status == NN_OK)
                 status = nn_network_loss(network, &loss, batch.labels, batch.targets, n, true,
                                          err);
+            /* Before the step: a NaN gradient must not reach the weights. */
+            if (status == NN_OK && !isfinite(loss))
+                status = nn_error_set(err, NN_ERR_NUMERIC, "epoch %d, batch %zu: the loss is "
+                                      "%g; lower the learning rate", epoch + 1, batches + 1,
+                                      loss);
             if (status == NN_OK) {
                 nn_network_zero_grad(network);
                 status = nn_network_backward(network, n, err);
@@ -227,12 +271,6 @@ nn_status nn_train(nn_network *network, const nn_dataset *train, const nn_datase
             }
             if (status != NN_OK)
                 break;
-            if (!isfinite(loss)) {
-                status = nn_error_set(err, NN_ERR_NUMERIC, "epoch %d, batch %zu: the loss is "
-                                      "%g; lower the learning rate", epoch + 1, batches + 1,
-                                      loss);
-                break;
-            }
             loss_sum += loss;
             batches++;
             if (batch.labels != NULL) {

@@ -1,0 +1,226 @@
+/*
+ * check_train.c - the train kind: a model built from the student's units
+ * (and the reference for the rest) is trained inside the sandbox on the
+ * training set; the runner returns its predictions on the test inputs, and
+ * the grader, which alone holds the test labels, scores the accuracy:
+ *
+ *     points * clamp((accuracy - floor) / (target - floor), 0, 1)
+ */
+#include "dlgrade.h"
+#include "grade_internal.h"
+
+#include "nn/dataset.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *read_text(const char *path, nn_error *err)
+{
+    FILE *file = fopen(path, "rb");
+    if (file == NULL) {
+        nn_error_set(err, NN_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *text = calloc(1, 1 << 16);
+    size_t got = text ? fread(text, 1, (1 << 16) - 1, file) : 0;
+    bool too_long = text != NULL && got == (1 << 16) - 1 && fgetc(file) != EOF;
+    fclose(file);
+    if (text == NULL || too_long) {
+        free(text);
+        nn_error_set(err, NN_ERR_FORMAT, "%s: a model spec over 64 KiB", path);
+        return NULL;
+    }
+    return text;
+}
+
+/* Fashion-MNIST pixels are k/255 exactly: one byte each instead of eight. */
+static bool bytes_suffice(const nn_dataset *data)
+{
+    for (size_t i = 0; i < data->count * data->sample_size; i++) {
+        double scaled = (double)data->inputs[i] * 255.0;
+        if (fabs(scaled - nearbyint(scaled)) > 1e-3 || scaled < 0 || scaled > 255)
+            return false;
+    }
+    return true;
+}
+
+static void put_dataset(dg_writer *request, const nn_dataset *data, bool with_labels)
+{
+    dg_put_u32(request, (uint32_t)data->count);
+    dg_put_u32(request, (uint32_t)data->sample_shape.rank);
+    for (int d = 0; d < data->sample_shape.rank; d++)
+        dg_put_u32(request, (uint32_t)data->sample_shape.dims[d]);
+    dg_put_u32(request, (uint32_t)data->target_size);
+    bool bytes = bytes_suffice(data);
+    dg_put_u32(request, bytes ? 1 : 0);
+    size_t values = data->count * data->sample_size;
+    dg_put_u64(request, values);
+    for (size_t i = 0; i < values; i++) {
+        if (bytes) {
+            unsigned char byte = (unsigned char)nearbyint((double)data->inputs[i] * 255.0);
+            dg_put_bytes(request, &byte, 1);
+        } else {
+            dg_put_f64(request, (double)data->inputs[i]);
+        }
+    }
+    if (with_labels)
+        dg_put_ints(request, data->labels, data->count * data->target_size);
+}
+
+/* Links the training runner from the units' float objects. */
+static nn_status link_training_runner(dg_unit_build *build, dg_grade_context *context,
+                                      int index, nn_error *err)
+{
+    const dg_check_config *config = &context->config->checks[index];
+    memset(build, 0, sizeof *build);
+    snprintf(build->directory, sizeof build->directory, "%s/train-%s", context->workspace,
+             config->id);
+    if (mkdir(build->directory, 0755) != 0 && errno != EEXIST)
+        return nn_error_set(err, NN_ERR_IO, "%s: %s", build->directory, strerror(errno));
+    char objects[2048] = "";
+    for (int u = 0; u < config->unit_count; u++) {
+        const dg_unit_build *unit = &context->float_builds[config->units[u]];
+        char from[1200], to[1200];
+        snprintf(from, sizeof from, "%s/unit.o", unit->directory);
+        snprintf(to, sizeof to, "%s/%s.o", build->directory,
+                 context->config->units[config->units[u]].name);
+        if (link(from, to) != 0)
+            return nn_error_set(err, NN_ERR_IO, "cannot link %s to %s: %s", from, to,
+                                strerror(errno));
+        strncat(objects, context->config->units[config->units[u]].name,
+                sizeof objects - strlen(objects) - 4);
+        strncat(objects, ".o ", sizeof objects - strlen(objects) - 1);
+    }
+    char kit[1024], libs_path[1100], command[4096];
+    snprintf(kit, sizeof kit, "%s/float/runner-kit", context->options->kit_directory);
+    snprintf(libs_path, sizeof libs_path, "%s/libs", kit);
+    FILE *libs_file = fopen(libs_path, "r");
+    char libs[1024] = "";
+    if (libs_file == NULL || fgets(libs, sizeof libs, libs_file) == NULL) {
+        if (libs_file)
+            fclose(libs_file);
+        return nn_error_set(err, NN_ERR_IO, "the runner kit %s is incomplete (run make)", kit);
+    }
+    fclose(libs_file);
+    libs[strcspn(libs, "\n")] = '\0';
+    snprintf(command, sizeof command,
+             "cc -o runner '%s/lib/runner.o' %s '%s/lib/librunner.a' '%s/lib/libnnref.a' %s",
+             kit, objects, kit, kit, libs);
+    const char *argv[] = { "/bin/sh", "-c", command, NULL };
+    const char *read_only[] = { kit, NULL };
+    dg_sandbox_request request = { .argv = argv, .work_directory = build->directory,
+                                   .read_only_paths = read_only, .slot = context->options->slot,
+                                   .limits = context->build_limits };
+    dg_sandbox_result result;
+    nn_status status = dg_sandbox_run_retrying(&result, &request, context->sandbox, err);
+    if (status != NN_OK)
+        return status;
+    if (result.status == DG_SANDBOX_EXITED && result.exit_code == 0) {
+        build->state = DG_BUILD_OK;
+    } else {
+        build->state = DG_BUILD_FAILED;
+        snprintf(build->log_summary, sizeof build->log_summary,
+                 "the units did not link together (a function defined twice, or one "
+                 "missing?):\n%.180s", result.errors ? result.errors : "");
+    }
+    dg_sandbox_result_release(&result);
+    return NN_OK;
+}
+
+nn_status dg_check_train(dg_check_result *check, dg_grade_context *context, int index,
+                         nn_error *err)
+{
+    const dg_check_config *config = &context->config->checks[index];
+    dg_unit_build build;
+    nn_status status = link_training_runner(&build, context, index, err);
+    if (status != NN_OK)
+        return status;
+    if (build.state != DG_BUILD_OK) {
+        check->outcome = DG_OUTCOME_COMPILE_ERROR;
+        dg_check_printf(check, "%s\n", build.log_summary);
+        return NN_OK;
+    }
+    char *spec = read_text(config->model, err);
+    if (spec == NULL)
+        return err->status;
+    nn_dataset *train = NULL, *test = NULL;
+    unsigned long long seed = dg_check_seed(context, index);
+    status = dg_dataset_open(&train, &test, config->data, seed, (size_t)config->train_samples,
+                             err);
+    if (status != NN_OK) {
+        free(spec);
+        return status;
+    }
+    dg_writer request;
+    dg_writer_init(&request);
+    dg_put_u32(&request, DG_REQUEST_MAGIC);
+    dg_put_u32(&request, DG_PROTOCOL_VERSION);
+    dg_put_u32(&request, DG_COMMAND_TRAIN);
+    dg_put_string(&request, spec);
+    dg_put_u32(&request, (uint32_t)config->epochs);
+    dg_put_u64(&request, seed);
+    dg_put_u32(&request, (uint32_t)train->class_count);
+    put_dataset(&request, train, true);
+    put_dataset(&request, test, false);   /* the labels stay here */
+    free(spec);
+    dg_sandbox_result run = { 0 };
+    if (request.failed)
+        status = nn_error_set(err, NN_ERR_MEMORY, "out of memory for the training request");
+    else
+        status = dg_run_runner(&run, context, &build, request.data, request.size,
+                               &config->limits, false, err);
+    dg_writer_release(&request);
+    size_t predicted = test->count * test->target_size;
+    int *predictions = calloc(predicted, sizeof *predictions);
+    if (status == NN_OK && predictions == NULL)
+        status = nn_error_set(err, NN_ERR_MEMORY, "out of memory");
+    if (status == NN_OK && !dg_judge_run(check, &run, "training")) {
+        dg_reader reader;
+        dg_reader_init(&reader, run.output, run.output_size);
+        char message[512];
+        bool header = dg_get_u32(&reader) == DG_RESPONSE_MAGIC;
+        int32_t code = dg_get_i32(&reader);
+        dg_get_string(&reader, message, sizeof message);
+        uint32_t epochs = dg_get_u32(&reader);
+        if (header && !reader.failed && epochs <= 1000) {
+            check->curve = calloc(epochs ? epochs : 1, sizeof *check->curve);
+            for (uint32_t e = 0; e < epochs && check->curve != NULL; e++) {
+                check->curve[e].epoch = (int)e + 1;
+                check->curve[e].train_loss = dg_get_f64(&reader);
+                check->curve[e].train_accuracy = dg_get_f64(&reader);
+                check->curve[e].test_accuracy = NAN;
+            }
+            check->curve_count = check->curve ? epochs : 0;
+        }
+        dg_get_ints(&reader, predictions, code == NN_OK ? predicted : 0);
+        if (!header || !dg_reader_done(&reader)) {
+            check->outcome = DG_OUTCOME_CRASHED;
+            dg_check_printf(check, "the training runner's answer was malformed (%s)\n",
+                            header ? reader.problem : "bad header");
+        } else if (code == NN_ERR_NOT_IMPLEMENTED) {
+            check->outcome = DG_OUTCOME_NOT_IMPLEMENTED;
+            dg_check_printf(check, "training stopped: %s\n", message);
+        } else if (code != NN_OK) {
+            check->outcome = DG_OUTCOME_FAILED;
+            dg_check_printf(check, "training failed: %s\n", message);
+        } else {
+            size_t correct = 0;
+            for (size_t i = 0; i < predicted; i++)
+                correct += predictions[i] == test->labels[i];
+            double accuracy = (double)correct / (double)predicted;
+            if (check->curve_count > 0)
+                check->curve[check->curve_count - 1].test_accuracy = accuracy;
+            dg_judge_accuracy(check, accuracy, config->floor, config->target, "test");
+        }
+    }
+    check->seconds = run.cpu_seconds;
+    free(predictions);
+    dg_sandbox_result_release(&run);
+    nn_dataset_free(train);
+    nn_dataset_free(test);
+    return status;
+}

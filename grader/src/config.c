@@ -1,0 +1,566 @@
+/*
+ * config.c - reading and validating assignment.yaml.
+ *
+ * Validation collects every problem instead of stopping at the first, so
+ * an instructor fixes a config in one round; each problem is located at the
+ * YAML node it is about.
+ */
+#include "config.h"
+
+#include "kernels.h"
+#include "nn/yaml.h"
+
+#include <libgen.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct parser {
+    dg_config *config;
+    nn_yaml_document *document;
+    char *problems;     /* one per line */
+    size_t length;
+    int problem_count;
+    nn_error first;
+} parser;
+
+static void problem(parser *p, const nn_yaml_node *node, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void problem(parser *p, const nn_yaml_node *node, const char *format, ...)
+{
+    char message[400], line[600];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    if (node != NULL)
+        snprintf(line, sizeof line, "%s:%d:%d: %s", p->config->path, nn_yaml_line(node),
+                 nn_yaml_column(node), message);
+    else
+        snprintf(line, sizeof line, "%s: %s", p->config->path, message);
+    if (p->problem_count++ == 0)
+        nn_error_set(&p->first, NN_ERR_FORMAT, "%s", line);
+    size_t add = strlen(line) + 1;
+    char *grown = realloc(p->problems, p->length + add + 1);
+    if (grown == NULL)
+        return;
+    p->problems = grown;
+    memcpy(p->problems + p->length, line, add - 1);
+    p->problems[p->length + add - 1] = '\n';
+    p->length += add;
+    p->problems[p->length] = '\0';
+}
+
+/* A typed-accessor failure becomes a problem; returns whether it worked. */
+static bool accept(parser *p, nn_status status, const nn_error *err)
+{
+    if (status == NN_OK)
+        return true;
+    /* The accessor's message is already "path:line:col: ...". */
+    if (p->problem_count++ == 0)
+        p->first = *err;
+    size_t add = strlen(err->message) + 1;
+    char *grown = realloc(p->problems, p->length + add + 1);
+    if (grown != NULL) {
+        p->problems = grown;
+        memcpy(p->problems + p->length, err->message, add - 1);
+        p->problems[p->length + add - 1] = '\n';
+        p->length += add;
+        p->problems[p->length] = '\0';
+    }
+    return false;
+}
+
+static bool key_known(const char *key, const char *const *keys)
+{
+    for (int i = 0; keys[i] != NULL; i++)
+        if (strcmp(keys[i], key) == 0)
+            return true;
+    return false;
+}
+
+static void check_keys(parser *p, const nn_yaml_node *mapping, const char *what,
+                       const char *const *keys)
+{
+    for (int i = 0; i < nn_yaml_mapping_size(mapping); i++) {
+        nn_yaml_node *key_node;
+        const char *key = nn_yaml_mapping_key(p->document, mapping, i, &key_node);
+        if (key == NULL)
+            problem(p, key_node, "%s: keys must be plain names", what);
+        else if (!key_known(key, keys))
+            problem(p, key_node, "%s: unknown key '%s'", what, key);
+    }
+}
+
+static void copy_string(parser *p, char *out, size_t size, const nn_yaml_node *node,
+                        const char *what)
+{
+    const char *text;
+    nn_error err;
+    if (!accept(p, nn_yaml_to_string(&text, p->document, node, what, &err), &err))
+        return;
+    if (strlen(text) >= size)
+        problem(p, node, "%s is longer than %zu characters", what, size - 1);
+    else
+        snprintf(out, size, "%s", text);
+}
+
+static double get_number(parser *p, const nn_yaml_node *map, const char *key, double fallback,
+                         double minimum, double maximum)
+{
+    nn_yaml_node *node = nn_yaml_get(p->document, map, key);
+    if (node == NULL)
+        return fallback;
+    double value = fallback;
+    nn_error err;
+    accept(p, nn_yaml_to_double(&value, p->document, node, key, minimum, maximum, &err), &err);
+    return value;
+}
+
+static void parse_limits(parser *p, const nn_yaml_node *node, dg_sandbox_limits *limits)
+{
+    static const char *const keys[] = { "cpu_seconds", "wall_seconds", "memory_mb", "processes",
+                                        "file_size_mb", "open_files", "output_kb", NULL };
+    if (!nn_yaml_is_mapping(node)) {
+        problem(p, node, "limits must be a mapping, e.g. {cpu_seconds: 10, memory_mb: 512}");
+        return;
+    }
+    check_keys(p, node, "limits", keys);
+    limits->cpu_seconds = get_number(p, node, "cpu_seconds", limits->cpu_seconds, 0.1, 3600);
+    limits->wall_seconds = get_number(p, node, "wall_seconds", 2 * limits->cpu_seconds + 1, 0.1,
+                                      7200);
+    limits->memory_bytes = (size_t)(get_number(p, node, "memory_mb",
+                                               (double)(limits->memory_bytes >> 20), 16, 16384))
+                           << 20;
+    limits->max_processes = (int)get_number(p, node, "processes", limits->max_processes, 1, 256);
+    limits->max_file_bytes = (size_t)(get_number(p, node, "file_size_mb",
+                                                 (double)(limits->max_file_bytes >> 20), 0, 4096))
+                             << 20;
+    limits->max_open_files = (int)get_number(p, node, "open_files", limits->max_open_files, 8,
+                                             4096);
+    limits->max_output_bytes = (size_t)(get_number(p, node, "output_kb",
+                                                   (double)(limits->max_output_bytes >> 10), 1,
+                                                   1 << 20))
+                               << 10;
+}
+
+static void parse_units(parser *p, const nn_yaml_node *node)
+{
+    static const char *const keys[] = { "file", "functions", NULL };
+    dg_config *config = p->config;
+    if (!nn_yaml_is_mapping(node)) {
+        problem(p, node, "units must be a mapping from unit name to {file, functions}");
+        return;
+    }
+    for (int i = 0; i < nn_yaml_mapping_size(node) && config->unit_count < DG_MAX_UNITS; i++) {
+        nn_yaml_node *key_node;
+        const char *name = nn_yaml_mapping_key(p->document, node, i, &key_node);
+        nn_yaml_node *value = nn_yaml_mapping_value(p->document, node, i);
+        dg_unit *unit = &config->units[config->unit_count++];
+        unit->line = nn_yaml_line(key_node);
+        if (name == NULL || strlen(name) >= sizeof unit->name) {
+            problem(p, key_node, "a unit needs a plain name");
+            continue;
+        }
+        snprintf(unit->name, sizeof unit->name, "%s", name);
+        if (!nn_yaml_is_mapping(value)) {
+            problem(p, value, "unit %s must be a mapping with file and functions", name);
+            continue;
+        }
+        check_keys(p, value, name, keys);
+        nn_yaml_node *file = nn_yaml_get(p->document, value, "file");
+        if (file == NULL)
+            problem(p, value, "unit %s has no file", name);
+        else
+            copy_string(p, unit->file, sizeof unit->file, file, "file");
+        if (unit->file[0] != '\0'
+            && (strchr(unit->file, '/') != NULL || strlen(unit->file) < 3
+                || strcmp(unit->file + strlen(unit->file) - 2, ".c") != 0))
+            problem(p, file, "unit %s: file must be a plain name ending in .c, not '%s'", name,
+                    unit->file);
+        nn_yaml_node *functions = nn_yaml_get(p->document, value, "functions");
+        if (!nn_yaml_is_sequence(functions) || nn_yaml_sequence_size(functions) == 0) {
+            problem(p, functions ? functions : value, "unit %s needs a list of functions", name);
+            continue;
+        }
+        for (int f = 0; f < nn_yaml_sequence_size(functions); f++) {
+            nn_yaml_node *item = nn_yaml_sequence_item(p->document, functions, f);
+            if (unit->function_count == DG_MAX_UNIT_FUNCTIONS) {
+                problem(p, item, "unit %s: more than %d functions", name,
+                        DG_MAX_UNIT_FUNCTIONS);
+                break;
+            }
+            char *function = unit->functions[unit->function_count];
+            copy_string(p, function, 64, item, "a function name");
+            if (function[0] == '\0')
+                continue;
+            const dg_kernel *kernel = dg_kernel_find(function);
+            if (kernel == NULL)
+                problem(p, item, "unit %s: '%s' is not a function the grader knows", name,
+                        function);
+            else if (strcmp(kernel->unit, name) != 0)
+                problem(p, item, "unit %s: %s belongs to unit %s", name, function,
+                        kernel->unit);
+            unit->function_count++;
+        }
+    }
+}
+
+/* Resolves a path given relative to the assignment folder. */
+static void resolve(parser *p, char *out, size_t size, const nn_yaml_node *node,
+                    const char *what)
+{
+    char relative[256] = "";
+    copy_string(p, relative, sizeof relative, node, what);
+    if (relative[0] == '\0')
+        return;
+    if (relative[0] == '/')
+        snprintf(out, size, "%s", relative);
+    else
+        snprintf(out, size, "%s/%s", p->config->directory, relative);
+    if (access(out, R_OK) != 0)
+        problem(p, node, "%s '%s' cannot be read (looked for %s)", what, relative, out);
+}
+
+static int unit_of_function(const dg_config *config, const char *function)
+{
+    for (int u = 0; u < config->unit_count; u++)
+        for (int f = 0; f < config->units[u].function_count; f++)
+            if (strcmp(config->units[u].functions[f], function) == 0)
+                return u;
+    return -1;
+}
+
+static void parse_check(parser *p, dg_check_config *check, const nn_yaml_node *node,
+                        const dg_sandbox_limits *defaults)
+{
+    static const char *const keys[] = {
+        "id", "name", "kind", "points", "visibility", "limits", "function", "tolerance",
+        "samples", "model", "data", "units", "epochs", "train_samples", "threshold", "checks",
+        "key", "answers", NULL
+    };
+    dg_config *config = p->config;
+    check->line = nn_yaml_line(node);
+    check->unit = -1;
+    check->limits = *defaults;
+    if (!nn_yaml_is_mapping(node)) {
+        problem(p, node, "a check must be a mapping with id, kind and points");
+        return;
+    }
+    check_keys(p, node, "check", keys);
+    nn_yaml_node *id = nn_yaml_get(p->document, node, "id");
+    if (id == NULL)
+        problem(p, node, "a check has no id");
+    else
+        copy_string(p, check->id, sizeof check->id, id, "id");
+    for (int i = 0; check->id[0] && &config->checks[i] != check; i++)
+        if (strcmp(config->checks[i].id, check->id) == 0)
+            problem(p, id, "check id '%s' is used twice (first at line %d)", check->id,
+                    config->checks[i].line);
+    nn_yaml_node *name = nn_yaml_get(p->document, node, "name");
+    if (name != NULL)
+        copy_string(p, check->name, sizeof check->name, name, "name");
+    else
+        memcpy(check->name, check->id, sizeof check->id); /* id is the shorter */
+
+    const char *kinds[] = { "compare", "gradcheck", "train", "memcheck", "quiz" };
+    nn_yaml_node *kind = nn_yaml_get(p->document, node, "kind");
+    const char *kind_text = kind ? nn_yaml_scalar(kind) : NULL;
+    int kind_index = -1;
+    for (int k = 0; kind_text != NULL && k < 5; k++)
+        if (strcmp(kind_text, kinds[k]) == 0)
+            kind_index = k;
+    if (kind_index < 0) {
+        problem(p, kind ? kind : node, "check %s: kind must be one of compare, gradcheck, "
+                "train, memcheck, quiz", check->id);
+        return;
+    }
+    check->kind = (dg_check_kind)kind_index;
+
+    nn_yaml_node *points = nn_yaml_get(p->document, node, "points");
+    if (points == NULL && check->kind != DG_CHECK_QUIZ)
+        problem(p, node, "check %s has no points", check->id);
+    check->points = get_number(p, node, "points", 0, 0, 1000);
+
+    check->visibility = DG_VISIBLE_PUBLIC;
+    nn_yaml_node *visibility = nn_yaml_get(p->document, node, "visibility");
+    if (visibility != NULL) {
+        const char *text = nn_yaml_scalar(visibility);
+        if (text != NULL && strcmp(text, "public") == 0)
+            check->visibility = DG_VISIBLE_PUBLIC;
+        else if (text != NULL && strcmp(text, "hidden") == 0)
+            check->visibility = DG_VISIBLE_HIDDEN;
+        else if (text != NULL && strcmp(text, "after_due") == 0)
+            check->visibility = DG_VISIBLE_AFTER_DUE;
+        else
+            problem(p, visibility, "check %s: visibility must be public, hidden or after_due",
+                    check->id);
+    }
+    nn_yaml_node *limits = nn_yaml_get(p->document, node, "limits");
+    if (limits != NULL)
+        parse_limits(p, limits, &check->limits);
+
+    if (check->kind == DG_CHECK_COMPARE || check->kind == DG_CHECK_GRADCHECK) {
+        nn_yaml_node *function = nn_yaml_get(p->document, node, "function");
+        if (function == NULL) {
+            problem(p, node, "check %s (%s) needs a function", check->id, kinds[kind_index]);
+            return;
+        }
+        copy_string(p, check->function, sizeof check->function, function, "function");
+        check->unit = unit_of_function(config, check->function);
+        if (check->unit < 0)
+            problem(p, function, "check %s: function %s is not in any unit", check->id,
+                    check->function);
+        if (check->kind == DG_CHECK_GRADCHECK) {
+            const dg_gradient_pair *pair = dg_gradient_pair_find(check->function);
+            if (pair == NULL || strcmp(pair->backward, check->function) != 0)
+                problem(p, function, "check %s: %s is not a backward function with a gradient "
+                        "check", check->id, check->function);
+            else if (unit_of_function(config, pair->forward) < 0)
+                problem(p, function, "check %s: its forward %s is not in any unit", check->id,
+                        pair->forward);
+        }
+        check->tolerance = get_number(p, node, "tolerance",
+                                      check->kind == DG_CHECK_COMPARE ? 1e-6 : 1e-5, 1e-15, 1);
+        check->samples = (int)get_number(p, node, "samples", 32, 1, 4096);
+    } else if (check->kind == DG_CHECK_TRAIN) {
+        nn_yaml_node *model = nn_yaml_get(p->document, node, "model");
+        if (model == NULL)
+            problem(p, node, "check %s (train) needs a model spec", check->id);
+        else
+            resolve(p, check->model, sizeof check->model, model, "model");
+        snprintf(check->data, sizeof check->data, "fashion-mnist");
+        nn_yaml_node *data = nn_yaml_get(p->document, node, "data");
+        if (data != NULL)
+            copy_string(p, check->data, sizeof check->data, data, "data");
+        nn_yaml_node *units = nn_yaml_get(p->document, node, "units");
+        if (!nn_yaml_is_sequence(units)) {
+            problem(p, units ? units : node, "check %s (train) needs a list of units",
+                    check->id);
+        } else {
+            for (int u = 0; u < nn_yaml_sequence_size(units) && check->unit_count < DG_MAX_UNITS;
+                 u++) {
+                nn_yaml_node *item = nn_yaml_sequence_item(p->document, units, u);
+                const char *unit = nn_yaml_scalar(item);
+                int index = unit ? dg_config_find_unit(config, unit) : -1;
+                if (index < 0)
+                    problem(p, item, "check %s: unknown unit '%s'", check->id,
+                            unit ? unit : "?");
+                else
+                    check->units[check->unit_count++] = index;
+            }
+        }
+        check->epochs = (int)get_number(p, node, "epochs", 1, 1, 1000);
+        check->train_samples = (int)get_number(p, node, "train_samples", 0, 0, 1e7);
+        nn_yaml_node *threshold = nn_yaml_get(p->document, node, "threshold");
+        if (!nn_yaml_is_mapping(threshold)) {
+            problem(p, threshold ? threshold : node,
+                    "check %s (train) needs threshold: {floor: F, target: T}", check->id);
+        } else {
+            static const char *const threshold_keys[] = { "floor", "target", NULL };
+            check_keys(p, threshold, "threshold", threshold_keys);
+            check->floor = get_number(p, threshold, "floor", 0, 0, 1);
+            check->target = get_number(p, threshold, "target", 1, 0, 1);
+            if (check->target <= check->floor)
+                problem(p, threshold, "check %s: target %g must be above floor %g", check->id,
+                        check->target, check->floor);
+        }
+    } else if (check->kind == DG_CHECK_MEMCHECK) {
+        nn_yaml_node *checks = nn_yaml_get(p->document, node, "checks");
+        if (!nn_yaml_is_sequence(checks) || nn_yaml_sequence_size(checks) == 0) {
+            problem(p, checks ? checks : node, "check %s (memcheck) needs a list of checks to "
+                    "rerun", check->id);
+            return;
+        }
+        for (int c = 0; c < nn_yaml_sequence_size(checks)
+                        && check->reference_count < DG_MAX_CHECK_REFERENCES;
+             c++) {
+            nn_yaml_node *item = nn_yaml_sequence_item(p->document, checks, c);
+            const char *target = nn_yaml_scalar(item);
+            int index = target ? dg_config_find_check(config, target) : -1;
+            if (index < 0)
+                problem(p, item, "check %s: '%s' is not an earlier check", check->id,
+                        target ? target : "?");
+            else if (config->checks[index].kind != DG_CHECK_COMPARE
+                     && config->checks[index].kind != DG_CHECK_GRADCHECK)
+                problem(p, item, "check %s: memcheck reruns compare and gradcheck checks, not "
+                        "%s", check->id, dg_check_kind_name(config->checks[index].kind));
+            else
+                check->references[check->reference_count++] = index;
+        }
+    } else if (check->kind == DG_CHECK_QUIZ) {
+        nn_yaml_node *key = nn_yaml_get(p->document, node, "key");
+        if (key == NULL)
+            problem(p, node, "check %s (quiz) needs an answer key file", check->id);
+        else
+            resolve(p, check->key, sizeof check->key, key, "key");
+        snprintf(check->answers, sizeof check->answers, "answers.yaml");
+        nn_yaml_node *answers = nn_yaml_get(p->document, node, "answers");
+        if (answers != NULL)
+            copy_string(p, check->answers, sizeof check->answers, answers, "answers");
+    }
+}
+
+static void parse_root(parser *p)
+{
+    static const char *const keys[] = { "assignment", "title", "total_points", "units", "limits",
+                                        "checks", "provided", NULL };
+    dg_config *config = p->config;
+    nn_yaml_node *root = nn_yaml_root(p->document);
+    if (!nn_yaml_is_mapping(root)) {
+        problem(p, root, "assignment.yaml must be a mapping with assignment, units and checks");
+        return;
+    }
+    check_keys(p, root, "assignment", keys);
+    nn_yaml_node *name = nn_yaml_get(p->document, root, "assignment");
+    if (name == NULL)
+        problem(p, root, "no assignment name (assignment: NAME)");
+    else
+        copy_string(p, config->name, sizeof config->name, name, "assignment");
+    nn_yaml_node *title = nn_yaml_get(p->document, root, "title");
+    if (title != NULL)
+        copy_string(p, config->title, sizeof config->title, title, "title");
+    config->total_points = get_number(p, root, "total_points", 0, 0, 100000);
+
+    nn_yaml_node *units = nn_yaml_get(p->document, root, "units");
+    if (units == NULL)
+        problem(p, root, "no units: list the files students implement");
+    else
+        parse_units(p, units);
+
+    nn_yaml_node *provided = nn_yaml_get(p->document, root, "provided");
+    if (provided != NULL && !nn_yaml_is_sequence(provided))
+        problem(p, provided, "provided must be a list of reference units, e.g. [sgd, flatten]");
+    for (int i = 0; provided != NULL && nn_yaml_is_sequence(provided)
+                    && i < nn_yaml_sequence_size(provided) && config->provided_count < DG_MAX_UNITS;
+         i++) {
+        nn_yaml_node *item = nn_yaml_sequence_item(p->document, provided, i);
+        char *unit = config->provided[config->provided_count];
+        copy_string(p, unit, 48, item, "a provided unit");
+        if (unit[0] == '\0')
+            continue;
+        if (dg_config_find_unit(config, unit) >= 0)
+            problem(p, item, "unit %s is both provided and graded", unit);
+        bool known = false;
+        for (size_t k = 0; k < dg_kernel_count; k++)
+            known |= strcmp(dg_kernels[k].unit, unit) == 0;
+        if (!known)
+            problem(p, item, "provided unit '%s' is not a unit of the reference", unit);
+        config->provided_count++;
+    }
+
+    dg_sandbox_limits defaults = dg_sandbox_default_limits();
+    nn_yaml_node *limits = nn_yaml_get(p->document, root, "limits");
+    if (limits != NULL)
+        parse_limits(p, limits, &defaults);
+
+    nn_yaml_node *checks = nn_yaml_get(p->document, root, "checks");
+    if (!nn_yaml_is_sequence(checks) || nn_yaml_sequence_size(checks) == 0) {
+        problem(p, checks ? checks : root, "checks must be a non-empty list");
+        return;
+    }
+    for (int i = 0; i < nn_yaml_sequence_size(checks); i++) {
+        nn_yaml_node *item = nn_yaml_sequence_item(p->document, checks, i);
+        if (config->check_count == DG_MAX_CHECKS) {
+            problem(p, item, "more than %d checks", DG_MAX_CHECKS);
+            break;
+        }
+        parse_check(p, &config->checks[config->check_count++], item, &defaults);
+    }
+}
+
+/* Quiz points come from the key; the rest from the checks. */
+double dg_quiz_total_points(const char *key_path);
+
+static void check_totals(parser *p)
+{
+    dg_config *config = p->config;
+    double sum = 0;
+    for (int i = 0; i < config->check_count; i++) {
+        dg_check_config *check = &config->checks[i];
+        if (check->kind == DG_CHECK_QUIZ && check->key[0] != '\0' && check->points == 0)
+            check->points = dg_quiz_total_points(check->key);
+        sum += check->points;
+    }
+    if (config->total_points > 0 && fabs(sum - config->total_points) > 1e-9)
+        problem(p, NULL, "the checks' points add up to %g, but total_points is %g", sum,
+                config->total_points);
+    for (int u = 0; u < config->unit_count; u++) {
+        bool graded = false;
+        for (int i = 0; i < config->check_count; i++) {
+            const dg_check_config *check = &config->checks[i];
+            graded |= check->unit == u;
+            for (int k = 0; k < check->unit_count; k++)
+                graded |= check->units[k] == u;
+        }
+        if (!graded)
+            problem(p, NULL, "unit %s (line %d) is never graded by a check",
+                    config->units[u].name, config->units[u].line);
+    }
+}
+
+nn_status dg_config_load(dg_config *config, const char *path, char **problems, nn_error *err)
+{
+    memset(config, 0, sizeof *config);
+    if (problems != NULL)
+        *problems = NULL;
+    snprintf(config->path, sizeof config->path, "%s", path);
+    char copy[512];
+    snprintf(copy, sizeof copy, "%s", path);
+    snprintf(config->directory, sizeof config->directory, "%s", dirname(copy));
+
+    parser p = { .config = config };
+    nn_status status = nn_yaml_load(&p.document, path, err);
+    if (status != NN_OK) {
+        if (problems != NULL && err != NULL)
+            *problems = strdup(err->message);
+        return status;
+    }
+    parse_root(&p);
+    if (p.problem_count == 0)
+        check_totals(&p);
+    nn_yaml_free(p.document);
+    if (p.problem_count > 0) {
+        if (err != NULL)
+            *err = p.first;
+        if (problems != NULL)
+            *problems = p.problems;
+        else
+            free(p.problems);
+        return NN_ERR_FORMAT;
+    }
+    free(p.problems);
+    return NN_OK;
+}
+
+int dg_config_find_unit(const dg_config *config, const char *name)
+{
+    for (int u = 0; u < config->unit_count; u++)
+        if (strcmp(config->units[u].name, name) == 0)
+            return u;
+    return -1;
+}
+
+int dg_config_find_check(const dg_config *config, const char *id)
+{
+    for (int i = 0; i < config->check_count; i++)
+        if (strcmp(config->checks[i].id, id) == 0)
+            return i;
+    return -1;
+}
+
+const char *dg_check_kind_name(dg_check_kind kind)
+{
+    switch (kind) {
+    case DG_CHECK_COMPARE: return "compare";
+    case DG_CHECK_GRADCHECK: return "gradcheck";
+    case DG_CHECK_TRAIN: return "train";
+    case DG_CHECK_MEMCHECK: return "memcheck";
+    case DG_CHECK_QUIZ: return "quiz";
+    }
+    return "unknown";
+}

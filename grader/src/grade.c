@@ -1,0 +1,435 @@
+/*
+ * grade.c - the grading engine: workspace, unit builds, and the compare,
+ * gradcheck and memcheck checks (train and quiz have their own files).
+ *
+ * Every check follows the same path: the grader draws the inputs from the
+ * run's seed, computes what the reference gives, sends the same inputs to
+ * the unit's runner in the sandbox, and judges what comes back. What the
+ * runner prints on stderr is shown to the student (bounded); what it exits
+ * with only decides between "answered" and "crashed".
+ */
+#include "grade.h"
+
+#include "grade_internal.h"
+#include "kernel_call.h"
+#include "kernels.h"
+#include "protocol.h"
+#include "quiz.h"
+#include "submission.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+
+double dg_seconds_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
+
+/* ---- workspace and builds ------------------------------------------------- */
+
+static nn_status make_directory(const char *path, nn_error *err)
+{
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        return nn_error_set(err, NN_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    return NN_OK;
+}
+
+static nn_status copy_file(const char *from, const char *to, nn_error *err)
+{
+    FILE *in = fopen(from, "rb");
+    if (in == NULL)
+        return nn_error_set(err, NN_ERR_IO, "%s: cannot read: %s", from, strerror(errno));
+    FILE *out = fopen(to, "wb");
+    if (out == NULL) {
+        fclose(in);
+        return nn_error_set(err, NN_ERR_IO, "%s: cannot write: %s", to, strerror(errno));
+    }
+    char buffer[65536];
+    size_t got;
+    bool failed = false;
+    while ((got = fread(buffer, 1, sizeof buffer, in)) > 0)
+        failed |= fwrite(buffer, 1, got, out) != got;
+    failed |= ferror(in) != 0;
+    fclose(in);
+    failed |= fclose(out) != 0;
+    return failed ? nn_error_set(err, NN_ERR_IO, "copying %s to %s failed", from, to) : NN_OK;
+}
+
+/* Shell-quotes a path for the build command (paths are ours, but a
+ * folder name with a space must not split). */
+static void quoted(char *out, size_t size, const char *text)
+{
+    size_t used = 0;
+    if (used < size - 1)
+        out[used++] = '\'';
+    for (const char *c = text; *c && used < size - 5; c++) {
+        if (*c == '\'') {
+            memcpy(out + used, "'\\''", 4);
+            used += 4;
+        } else {
+            out[used++] = *c;
+        }
+    }
+    out[used++] = '\'';
+    out[used] = '\0';
+}
+
+static char *read_small_file(const char *path)
+{
+    FILE *file = fopen(path, "r");
+    if (file == NULL)
+        return NULL;
+    char *text = calloc(1, 4096);
+    if (text != NULL && fgets(text, 4096, file) == NULL)
+        text[0] = '\0';
+    fclose(file);
+    if (text != NULL)
+        text[strcspn(text, "\n")] = '\0';
+    return text;
+}
+
+nn_status dg_sandbox_run_retrying(dg_sandbox_result *result, const dg_sandbox_request *request,
+                                  const dg_sandbox_capabilities *sandbox, nn_error *err)
+{
+    /* A sandbox that fails to start is retried once, then it is the
+     * grader's error: never a zero for the student (SANDBOX.md). */
+    for (int attempt = 0; attempt < 2; attempt++) {
+        nn_status status = dg_sandbox_run(result, request, sandbox, err);
+        if (status != NN_OK)
+            return status;
+        if (result->status != DG_SANDBOX_ERROR)
+            return NN_OK;
+        if (attempt == 0)
+            dg_sandbox_result_release(result);
+    }
+    return nn_error_set(err, NN_ERR_IO, "the sandbox failed to start twice: %s",
+                        result->message);
+}
+
+nn_status dg_build_unit(dg_unit_build *build, dg_grade_context *context, int unit_index,
+                        const char *precision, nn_error *err)
+{
+    const dg_unit *unit = &context->config->units[unit_index];
+    memset(build, 0, sizeof *build);
+    snprintf(build->directory, sizeof build->directory, "%s/build-%s-%s", context->workspace,
+             unit->name, precision);
+    nn_status status = make_directory(build->directory, err);
+    if (status != NN_OK)
+        return status;
+    char source[1024], copy[1200];
+    nn_error missing;
+    if (dg_submission_find(source, sizeof source, context->submission_root, unit->file,
+                           &missing) != NN_OK) {
+        build->state = DG_BUILD_MISSING;
+        snprintf(build->log_summary, sizeof build->log_summary,
+                 "%s is not in the submission", unit->file);
+        return NN_OK;
+    }
+    snprintf(copy, sizeof copy, "%s/%s", build->directory, unit->file);
+    status = copy_file(source, copy, err);
+    if (status != NN_OK)
+        return status;
+
+    char kit[1024], kit_quoted[1100], file_quoted[200];
+    snprintf(kit, sizeof kit, "%s/%s/runner-kit", context->options->kit_directory, precision);
+    quoted(kit_quoted, sizeof kit_quoted, kit);
+    quoted(file_quoted, sizeof file_quoted, unit->file);
+    char cflags_path[1100], libs_path[1100];
+    snprintf(cflags_path, sizeof cflags_path, "%s/cflags", kit);
+    snprintf(libs_path, sizeof libs_path, "%s/libs", kit);
+    char *cflags = read_small_file(cflags_path), *libs = read_small_file(libs_path);
+    if (cflags == NULL || libs == NULL) {
+        free(cflags);
+        free(libs);
+        return nn_error_set(err, NN_ERR_IO, "the runner kit %s is incomplete (run make)", kit);
+    }
+    /* Compile the student's file alone (warnings shown, not fatal), then
+     * link it before the reference library, whose own copy of the unit is
+     * then never pulled in. */
+    char command[8192];
+    snprintf(command, sizeof command,
+             "cc %s -g -Wall -Wextra -I%s/include -c %s -o unit.o && "
+             "cc -o runner %s/lib/runner.o unit.o %s/lib/librunner.a %s/lib/libnnref.a %s",
+             cflags, kit_quoted, file_quoted, kit_quoted, kit_quoted, kit_quoted, libs);
+    free(cflags);
+    free(libs);
+    const char *argv[] = { "/bin/sh", "-c", command, NULL };
+    const char *read_only[] = { kit, NULL };
+    dg_sandbox_request request = {
+        .argv = argv,
+        .work_directory = build->directory,
+        .read_only_paths = read_only,
+        .slot = context->options->slot,
+        .limits = context->build_limits,
+    };
+    dg_sandbox_result result;
+    status = dg_sandbox_run_retrying(&result, &request, context->sandbox, err);
+    if (status != NN_OK)
+        return status;
+    /* Compiler messages go to the report, cut to a readable length. */
+    dg_append_build_log(context, unit->name, precision, result.errors, result.output,
+                        result.output_size);
+    if (result.status == DG_SANDBOX_EXITED && result.exit_code == 0) {
+        build->state = DG_BUILD_OK;
+        snprintf(build->runner, sizeof build->runner, "%s/runner", build->directory);
+    } else {
+        build->state = DG_BUILD_FAILED;
+        snprintf(build->log_summary, sizeof build->log_summary,
+                 "%s did not compile or link (%s): see the build log",
+                 unit->file,
+                 result.status == DG_SANDBOX_EXITED ? "compiler errors"
+                                                    : dg_sandbox_status_name(result.status));
+    }
+    dg_sandbox_result_release(&result);
+    return NN_OK;
+}
+
+/* ---- outcomes of a runner ---------------------------------------------------- */
+
+/* Sets check's outcome from a finished run that did not answer; returns
+ * false when the run did answer (exited 0) and the output should be read. */
+bool dg_judge_run(dg_check_result *check, const dg_sandbox_result *run, const char *what)
+{
+    switch (run->status) {
+    case DG_SANDBOX_EXITED:
+        if (run->exit_code == 0)
+            return false;
+        check->outcome = DG_OUTCOME_CRASHED;
+        dg_check_printf(check, "%s exited with status %d before answering\n", what,
+                        run->exit_code);
+        break;
+    case DG_SANDBOX_SIGNALED:
+        check->outcome = DG_OUTCOME_CRASHED;
+        dg_check_printf(check, "%s crashed: %s (signal %d)\n", what, strsignal(run->signal),
+                        run->signal);
+        break;
+    case DG_SANDBOX_CPU_LIMIT:
+    case DG_SANDBOX_WALL_LIMIT:
+        check->outcome = DG_OUTCOME_TIMEOUT;
+        dg_check_printf(check, "%s ran out of time (%s: %.1f s CPU, %.1f s wall); look for an "
+                        "endless loop\n", what, dg_sandbox_status_name(run->status),
+                        run->cpu_seconds, run->wall_seconds);
+        break;
+    case DG_SANDBOX_MEMORY_LIMIT:
+        check->outcome = DG_OUTCOME_MEMORY;
+        dg_check_printf(check, "%s used more memory than allowed\n", what);
+        break;
+    case DG_SANDBOX_OUTPUT_LIMIT:
+        check->outcome = DG_OUTCOME_CRASHED;
+        dg_check_printf(check, "%s printed more output than allowed; remove debugging prints\n",
+                        what);
+        break;
+    case DG_SANDBOX_ERROR:
+        check->outcome = DG_OUTCOME_GRADER_ERROR;
+        dg_check_printf(check, "the sandbox failed: %s (not your fault)\n", run->message);
+        break;
+    }
+    if (run->errors != NULL && run->errors[0] != '\0')
+        dg_check_printf(check, "its error output began:\n%.1200s\n", run->errors);
+    return true;
+}
+
+
+unsigned long long dg_check_seed(const dg_grade_context *context, int check_index)
+{
+    /* FNV-1a of the check's id, mixed with the run's seed. */
+    unsigned long long hash = 14695981039346656037ull;
+    for (const char *c = context->config->checks[check_index].id; *c; c++)
+        hash = (hash ^ (unsigned char)*c) * 1099511628211ull;
+    return hash ^ (context->options->seed * 0x9e3779b97f4a7c15ull);
+}
+
+void dg_append_build_log(dg_grade_context *context, const char *unit, const char *precision,
+                         const char *errors, const unsigned char *output, size_t output_size)
+{
+    bool has_errors = errors != NULL && errors[0] != '\0';
+    if (!has_errors && output_size == 0)
+        return;
+    dg_report *report = context->report;
+    size_t old = report->build_log ? strlen(report->build_log) : 0;
+    size_t add = 128 + (has_errors ? strlen(errors) : 0) + output_size;
+    char *log = realloc(report->build_log, old + add);
+    if (log == NULL)
+        return;
+    int used = snprintf(log + old, add, "== %s (%s build)\n%.*s%s", unit, precision,
+                        (int)output_size, output ? (const char *)output : "",
+                        has_errors ? errors : "");
+    if (used > 0 && log[old + (size_t)used - 1] != '\n' && (size_t)used + 1 < add)
+        strcat(log + old, "\n");
+    report->build_log = log;
+}
+
+nn_status dg_run_runner(dg_sandbox_result *result, dg_grade_context *context,
+                        const dg_unit_build *build, const void *request, size_t request_size,
+                        const dg_sandbox_limits *limits, bool valgrind, nn_error *err)
+{
+    const char *plain[] = { "/work/runner", NULL };
+    const char *checked[] = { "/usr/bin/valgrind", "--error-exitcode=0", "--leak-check=full",
+                              "--show-leak-kinds=definite", "--errors-for-leak-kinds=definite",
+                              "--num-callers=12", "/work/runner", NULL };
+    dg_sandbox_request run = {
+        .argv = valgrind ? checked : plain,
+        .work_directory = build->directory,
+        .slot = context->options->slot,
+        .input = request,
+        .input_size = request_size,
+        .limits = *limits,
+    };
+    if (valgrind) {
+        /* Valgrind runs code about 30 times slower and needs its own memory. */
+        run.limits.cpu_seconds *= 30;
+        run.limits.wall_seconds = 2 * run.limits.cpu_seconds + 5;
+        run.limits.memory_bytes *= 2;
+        run.limits.max_output_bytes = run.limits.max_output_bytes < (1u << 20)
+                                          ? (1u << 20) : run.limits.max_output_bytes;
+    }
+    return dg_sandbox_run_retrying(result, &run, context->sandbox, err);
+}
+
+/* Builds every unit a check needs (once per run); false with the check
+ * failed when one cannot be built. */
+static nn_status ensure_built(bool *ready, dg_check_result *check, dg_grade_context *context,
+                              int unit, bool for_training, nn_error *err)
+{
+    dg_unit_build *build = for_training ? &context->float_builds[unit] : &context->builds[unit];
+    if (build->state == DG_BUILD_NOT_TRIED) {
+        nn_status status = dg_build_unit(build, context, unit, for_training ? "float" : "double",
+                                         err);
+        if (status != NN_OK)
+            return status;
+    }
+    *ready = build->state == DG_BUILD_OK;
+    if (!*ready) {
+        check->outcome = DG_OUTCOME_COMPILE_ERROR;
+        dg_check_printf(check, "%s\n", build->log_summary);
+    }
+    return NN_OK;
+}
+
+static nn_status run_check(dg_check_result *check, dg_grade_context *context, int index,
+                           nn_error *err)
+{
+    const dg_check_config *config = &context->config->checks[index];
+    bool ready = true;
+    nn_status status = NN_OK;
+    switch (config->kind) {
+    case DG_CHECK_COMPARE:
+    case DG_CHECK_GRADCHECK:
+        status = ensure_built(&ready, check, context, config->unit, false, err);
+        break;
+    case DG_CHECK_MEMCHECK:
+        for (int r = 0; status == NN_OK && ready && r < config->reference_count; r++)
+            status = ensure_built(&ready, check, context,
+                                  context->config->checks[config->references[r]].unit, false, err);
+        break;
+    case DG_CHECK_TRAIN:
+        for (int u = 0; status == NN_OK && ready && u < config->unit_count; u++)
+            status = ensure_built(&ready, check, context, config->units[u], true, err);
+        break;
+    case DG_CHECK_QUIZ:
+        break;
+    }
+    if (status != NN_OK || !ready)
+        return status;
+    switch (config->kind) {
+    case DG_CHECK_COMPARE: return dg_check_compare(check, context, index, err);
+    case DG_CHECK_GRADCHECK: return dg_check_gradcheck(check, context, index, err);
+    case DG_CHECK_MEMCHECK: return dg_check_memcheck(check, context, index, err);
+    case DG_CHECK_TRAIN: return dg_check_train(check, context, index, err);
+    case DG_CHECK_QUIZ: return dg_quiz_grade(check, config, context->submission_root, err);
+    }
+    return NN_OK;
+}
+
+static void timestamp(char *out, size_t size)
+{
+    time_t now = time(NULL);
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &utc);
+}
+
+nn_status dg_grade(dg_report *report, const dg_config *config, const char *submission,
+                   const dg_grade_options *options, const dg_sandbox_capabilities *sandbox,
+                   nn_error *err)
+{
+    double started = dg_seconds_now();
+    dg_grade_context *context = calloc(1, sizeof *context);
+    if (context == NULL)
+        return nn_error_set(err, NN_ERR_MEMORY, "out of memory");
+    *context = (dg_grade_context){ .config = config, .options = options, .sandbox = sandbox,
+                                   .report = report };
+    context->build_limits = dg_sandbox_default_limits();
+    context->build_limits.cpu_seconds = 30;
+    context->build_limits.wall_seconds = 60;
+    context->build_limits.memory_bytes = (size_t)1 << 30;
+    context->build_limits.max_processes = 16;
+    context->build_limits.max_output_bytes = 64 << 10;
+
+    snprintf(report->assignment, sizeof report->assignment, "%s", config->name);
+    snprintf(report->submission, sizeof report->submission, "%s", submission);
+    report->seed = options->seed;
+    timestamp(report->started_at, sizeof report->started_at);
+    report->sandbox_notes = strdup(sandbox->notes);
+
+    const char *temporary = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(context->workspace, sizeof context->workspace, "%s/dlgrade-XXXXXX", temporary);
+    nn_status status = NN_OK;
+    if (mkdtemp(context->workspace) == NULL) {
+        status = nn_error_set(err, NN_ERR_IO, "cannot create a workspace in %s: %s", temporary,
+                              strerror(errno));
+        free(context);
+        return status;
+    }
+    /* The sandbox's unprivileged uid must enter the workspace. */
+    chmod(context->workspace, 0755);
+    snprintf(context->submission_root, sizeof context->submission_root, "%s/submission",
+             context->workspace);
+    status = make_directory(context->submission_root, err);
+    if (status == NN_OK) {
+        dg_submission_limits limits = dg_submission_default_limits();
+        status = dg_submission_unpack(submission, context->submission_root, &limits, err);
+        if (status != NN_OK)
+            nn_error_prefix(err, "submission %s", submission);
+    }
+    for (int i = 0; status == NN_OK && i < config->check_count; i++) {
+        const dg_check_config *config_check = &config->checks[i];
+        if (options->public_only && config_check->visibility != DG_VISIBLE_PUBLIC)
+            continue;
+        dg_check_result *check = dg_report_add_check(report);
+        if (check == NULL) {
+            status = nn_error_set(err, NN_ERR_MEMORY, "out of memory");
+            break;
+        }
+        snprintf(check->id, sizeof check->id, "%s", config_check->id);
+        snprintf(check->name, sizeof check->name, "%s", config_check->name);
+        snprintf(check->kind, sizeof check->kind, "%s", dg_check_kind_name(config_check->kind));
+        if (config_check->unit >= 0)
+            snprintf(check->unit, sizeof check->unit, "%s",
+                     config->units[config_check->unit].name);
+        check->max_score = config_check->points;
+        check->visibility = config_check->visibility;
+        check->outcome = DG_OUTCOME_FAILED;
+        if (options->verbose)
+            fprintf(stderr, "dlgrade: check %s (%s)...\n", check->id, check->kind);
+        status = run_check(check, context, i, err);
+        if (status != NN_OK)
+            nn_error_prefix(err, "check %s", check->id);
+    }
+    dg_report_total(report);
+    report->execution_time = dg_seconds_now() - started;
+    nn_error ignored;
+    dg_remove_tree(context->workspace, &ignored);
+    free(context);
+    return status;
+}

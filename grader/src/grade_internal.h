@@ -1,0 +1,74 @@
+/*
+ * grade_internal.h - what the grading engine's files share: the context of
+ * one grading run and the helpers every check kind uses.
+ */
+#ifndef DG_GRADE_INTERNAL_H
+#define DG_GRADE_INTERNAL_H
+
+#include "grade.h"
+#include "kernels.h"
+#include "judge.h"
+#include "request.h"
+#include "protocol.h"
+
+typedef enum dg_build_state {
+    DG_BUILD_NOT_TRIED,
+    DG_BUILD_OK,
+    DG_BUILD_MISSING,   /* the file is not in the submission */
+    DG_BUILD_FAILED     /* it did not compile or link */
+} dg_build_state;
+
+typedef struct dg_unit_build {
+    dg_build_state state;
+    char directory[1024];   /* the runner's work folder */
+    char runner[1100];      /* host path of the built runner */
+    char log_summary[256];  /* one line for the checks that cannot run */
+} dg_unit_build;
+
+typedef struct dg_grade_context {
+    const dg_config *config;
+    const dg_grade_options *options;
+    const dg_sandbox_capabilities *sandbox;
+    dg_report *report;
+    char workspace[512];          /* private temporary folder */
+    char submission_root[600];    /* the unpacked submission */
+    dg_sandbox_limits build_limits;
+    dg_unit_build builds[DG_MAX_UNITS];       /* double-precision runners */
+    dg_unit_build float_builds[DG_MAX_UNITS]; /* float runners for training */
+} dg_grade_context;
+
+double dg_seconds_now(void);
+
+/* Builds a unit's runner ("double" or "float" kit). NN_OK whenever the
+ * grader could try; the outcome is in build->state. */
+nn_status dg_build_unit(dg_unit_build *build, dg_grade_context *context, int unit_index,
+                        const char *precision, nn_error *err);
+void dg_append_build_log(dg_grade_context *context, const char *unit, const char *precision,
+                         const char *errors, const unsigned char *output, size_t output_size);
+
+nn_status dg_sandbox_run_retrying(dg_sandbox_result *result, const dg_sandbox_request *request,
+                                  const dg_sandbox_capabilities *sandbox, nn_error *err);
+bool dg_judge_run(dg_check_result *check, const dg_sandbox_result *run, const char *what);
+
+/* The seed of check i: the run's seed mixed with the check's position, so
+ * adding a check never changes another's inputs. */
+unsigned long long dg_check_seed(const dg_grade_context *context, int check_index);
+
+/* Runs a runner with request bytes; the caller owns result. `valgrind`
+ * wraps it in memcheck (for the memcheck kind). */
+nn_status dg_run_runner(dg_sandbox_result *result, dg_grade_context *context,
+                        const dg_unit_build *build, const void *request, size_t request_size,
+                        const dg_sandbox_limits *limits, bool valgrind, nn_error *err);
+
+/* Check kinds. Each fills check (score, outcome, output); an error return
+ * means the grader itself could not go on. */
+nn_status dg_check_compare(dg_check_result *check, dg_grade_context *context, int index,
+                           nn_error *err);
+nn_status dg_check_gradcheck(dg_check_result *check, dg_grade_context *context, int index,
+                             nn_error *err);
+nn_status dg_check_memcheck(dg_check_result *check, dg_grade_context *context, int index,
+                            nn_error *err);
+nn_status dg_check_train(dg_check_result *check, dg_grade_context *context, int index,
+                         nn_error *err);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * stub.h - turning a reference unit into the student's starting point.
+ *
+ * Every region between a line holding BEGIN SOLUTION and a line holding
+ * END SOLUTION (both C comments) is replaced by a stub that compiles
+ * cleanly under -Wall -Wextra -Werror: a TODO comment, a (void) cast of
+ * each parameter of the enclosing function (so unused parameters do not
+ * warn), and `return NN_ERR_NOT_IMPLEMENTED;`. Nothing between the
+ * markers survives, and a file whose markers do not pair up is refused
+ * with the line of the problem.
+ */
+#ifndef DG_STUB_H
+#define DG_STUB_H
+
+#include "nn/core.h"
+
+/* Writes the stubbed text of source into *out (malloc'd). name is the file
+ * name for messages. *regions receives the number of regions replaced. */
+nn_status dg_stub_source(char **out, int *regions, const char *name, const char *source,
+                         nn_error *err);
+
+/* True when text holds a solution marker (a reference unit). */
+int dg_has_solution(const char *text);
+
+#endif
