@@ -28,7 +28,9 @@
 
 #include "nn/layers.h"
 #include "nn/loss.h"
+#include "nn/conv.h"
 #include "nn/optim.h"
+#include "nn/pool.h"
 
 #include <string.h>
 
@@ -575,6 +577,122 @@ static const dg_kernel_case l2_penalty_cases[] = {
     { .dims = { 10007 }, .params = { 5e-4 } },
 };
 
+
+/* ---- convolution and max pooling -------------------------------------------- */
+
+enum { CONV_N, CONV_C, CONV_H, CONV_W, CONV_F, CONV_K, CONV_S, CONV_P };
+
+/* Square kernels, equal strides and paddings, no dilation: the course's
+ * convolutions. */
+static nn_conv_geometry conv_geometry(const int *d)
+{
+    nn_conv_geometry g;
+    if (nn_conv_geometry_init(&g, d[CONV_C], d[CONV_H], d[CONV_W], d[CONV_K], d[CONV_K],
+                              d[CONV_S], d[CONV_S], d[CONV_P], d[CONV_P], 1, 1, NULL) != NN_OK)
+        memset(&g, 0, sizeof g);
+    return g;
+}
+
+static void conv_forward_sizes(size_t *counts, const int *d, const double *p)
+{
+    (void)p;
+    nn_conv_geometry g = conv_geometry(d);
+    counts[0] = (size_t)d[CONV_N] * d[CONV_F] * g.output_height * g.output_width; /* out */
+    counts[1] = nn_conv2d_workspace_size(d[CONV_N], d[CONV_F], &g);             /* columns */
+    counts[2] = (size_t)d[CONV_N] * d[CONV_C] * d[CONV_H] * d[CONV_W];            /* x */
+    counts[3] = (size_t)d[CONV_F] * d[CONV_C] * d[CONV_K] * d[CONV_K];            /* weight */
+    counts[4] = (size_t)d[CONV_F];                                                /* bias */
+}
+
+static nn_status conv_forward_call(void **buffers, const int *d, const double *p, nn_rng *rng)
+{
+    (void)p, (void)rng;
+    nn_conv_geometry g = conv_geometry(d);
+    return nn_conv2d_forward(R(0), R(1), CR(2), CR(3), CR(4), d[CONV_N], d[CONV_F], &g);
+}
+
+static void conv_backward_sizes(size_t *counts, const int *d, const double *p)
+{
+    size_t forward[5];
+    conv_forward_sizes(forward, d, p);
+    counts[0] = forward[2]; /* dx */
+    counts[1] = forward[3]; /* dweight */
+    counts[2] = forward[4]; /* dbias */
+    counts[3] = forward[1]; /* columns */
+    counts[4] = forward[0]; /* dout */
+    counts[5] = forward[2]; /* x */
+    counts[6] = forward[3]; /* weight */
+}
+
+static nn_status conv_backward_call(void **buffers, const int *d, const double *p, nn_rng *rng)
+{
+    (void)p, (void)rng;
+    nn_conv_geometry g = conv_geometry(d);
+    return nn_conv2d_backward(R(0), R(1), R(2), R(3), CR(4), CR(5), CR(6), d[CONV_N], d[CONV_F],
+                              &g);
+}
+
+/* Small and readable, strided, padded 5x5, and channels enough for the
+ * fast paths of the reference (8 or more). */
+static const dg_kernel_case conv_cases[] = {
+    { .dims = { 2, 2, 5, 5, 3, 3, 1, 1 } },
+    { .dims = { 2, 3, 7, 6, 2, 3, 2, 1 } },
+    { .dims = { 3, 2, 8, 8, 4, 5, 1, 2 } },
+    { .dims = { 4, 8, 6, 6, 8, 3, 1, 1 } },
+    { .dims = { 2, 3, 8, 8, 5, 4, 2, 1 } },
+};
+
+enum { POOL_N, POOL_C, POOL_H, POOL_W, POOL_K, POOL_S };
+
+static nn_pool_geometry pool_geometry(const int *d)
+{
+    nn_pool_geometry g;
+    if (nn_pool_geometry_init(&g, d[POOL_C], d[POOL_H], d[POOL_W], d[POOL_K], d[POOL_K],
+                              d[POOL_S], d[POOL_S], 0, 0, NULL) != NN_OK)
+        memset(&g, 0, sizeof g);
+    return g;
+}
+
+static void max_pool_forward_sizes(size_t *counts, const int *d, const double *p)
+{
+    (void)p;
+    nn_pool_geometry g = pool_geometry(d);
+    counts[0] = (size_t)d[POOL_N] * d[POOL_C] * g.output_height * g.output_width; /* out */
+    counts[1] = counts[0];                                                        /* argmax */
+    counts[2] = (size_t)d[POOL_N] * d[POOL_C] * d[POOL_H] * d[POOL_W];            /* x */
+}
+
+static nn_status max_pool_forward_call(void **buffers, const int *d, const double *p,
+                                       nn_rng *rng)
+{
+    (void)p, (void)rng;
+    nn_pool_geometry g = pool_geometry(d);
+    return nn_max_pool2d_forward(R(0), (int *)buffers[1], CR(2), d[POOL_N], &g);
+}
+
+static void max_pool_backward_sizes(size_t *counts, const int *d, const double *p)
+{
+    size_t forward[3];
+    max_pool_forward_sizes(forward, d, p);
+    counts[0] = forward[2]; /* dx */
+    counts[1] = forward[0]; /* dout */
+    counts[2] = forward[1]; /* argmax */
+}
+
+static nn_status max_pool_backward_call(void **buffers, const int *d, const double *p,
+                                        nn_rng *rng)
+{
+    (void)p, (void)rng;
+    nn_pool_geometry g = pool_geometry(d);
+    return nn_max_pool2d_backward(R(0), CR(1), CI(2), d[POOL_N], &g);
+}
+
+static const dg_kernel_case max_pool_cases[] = {
+    { .dims = { 2, 2, 4, 4, 2, 2 } },
+    { .dims = { 2, 3, 7, 7, 3, 2 } },
+    { .dims = { 8, 16, 14, 14, 2, 2 } },
+};
+
 /* ---- the table --------------------------------------------------------------- */
 
 #define CASES(array) .case_count = (int)(sizeof array / sizeof array[0]), .cases = array
@@ -875,6 +993,58 @@ const dg_kernel dg_kernels[] = {
         .buffers = { ACC("dweights", "(count)"), IN("weights", DG_FILL_NORMAL, "(count)") },
         .sizes = same_sizes_2, .call = l2_penalty_backward_call, CASES(l2_penalty_cases),
     },
+    {
+        .unit = "conv2d", .function = "nn_conv2d_forward",
+        .dim_count = 8, .dim_names = { "N", "C", "H", "W", "F", "K", "S", "P" },
+        .buffer_count = 5,
+        .buffers = {
+            OUT("out", "(N, F, OH, OW)"),
+            { "columns", DG_BUFFER_WORKSPACE, DG_BUFFER_REAL, DG_FILL_ZERO, 0, "(workspace)" },
+            IN("x", DG_FILL_NORMAL, "(N, C, H, W)"),
+            IN("weight", DG_FILL_NORMAL, "(F, C, K, K)"),
+            IN("bias", DG_FILL_NORMAL, "(F)"),
+        },
+        .sizes = conv_forward_sizes, .call = conv_forward_call, CASES(conv_cases),
+    },
+    {
+        .unit = "conv2d", .function = "nn_conv2d_backward",
+        .dim_count = 8, .dim_names = { "N", "C", "H", "W", "F", "K", "S", "P" },
+        .buffer_count = 7,
+        .buffers = {
+            ACC("dx", "(N, C, H, W)"),
+            ACC("dweight", "(F, C, K, K)"),
+            ACC("dbias", "(F)"),
+            { "columns", DG_BUFFER_WORKSPACE, DG_BUFFER_REAL, DG_FILL_ZERO, 0, "(workspace)" },
+            IN("dout", DG_FILL_NORMAL, "(N, F, OH, OW)"),
+            IN("x", DG_FILL_NORMAL, "(N, C, H, W)"),
+            IN("weight", DG_FILL_NORMAL, "(F, C, K, K)"),
+        },
+        .sizes = conv_backward_sizes, .call = conv_backward_call, CASES(conv_cases),
+    },
+    {
+        .unit = "max_pool2d", .function = "nn_max_pool2d_forward",
+        .dim_count = 6, .dim_names = { "N", "C", "H", "W", "K", "S" },
+        .buffer_count = 3,
+        .buffers = {
+            OUT("out", "(N, C, OH, OW)"),
+            { "argmax", DG_BUFFER_OUTPUT, DG_BUFFER_INT, DG_FILL_ZERO, 0, "(N, C, OH, OW)" },
+            IN("x", DG_FILL_NORMAL, "(N, C, H, W)"),
+        },
+        .sizes = max_pool_forward_sizes, .call = max_pool_forward_call, CASES(max_pool_cases),
+    },
+    {
+        .unit = "max_pool2d", .function = "nn_max_pool2d_backward",
+        .dim_count = 6, .dim_names = { "N", "C", "H", "W", "K", "S" },
+        .buffer_count = 3,
+        .buffers = {
+            ACC("dx", "(N, C, H, W)"),
+            IN("dout", DG_FILL_NORMAL, "(N, C, OH, OW)"),
+            /* Positions within each (H, W) plane; a backward compared on
+             * its own gets arbitrary ones in the first row. */
+            { "argmax", DG_BUFFER_INPUT, DG_BUFFER_INT, DG_FILL_LABELS, 3, "(N, C, OH, OW)" },
+        },
+        .sizes = max_pool_backward_sizes, .call = max_pool_backward_call, CASES(max_pool_cases),
+    },
 };
 
 const size_t dg_kernel_count = sizeof dg_kernels / sizeof dg_kernels[0];
@@ -973,6 +1143,18 @@ const dg_gradient_pair dg_gradient_pairs[] = {
         .forward_output = 0, .backward_upstream = -1,
         .link_count = 1, .links = { { 0, 1 } },                       /* dweights-weights */
         .share_count = 1, .shares = { { 1, 1 } },                    /* weights */
+    },
+    {
+        .forward = "nn_conv2d_forward", .backward = "nn_conv2d_backward",
+        .forward_output = 0, .backward_upstream = 4,
+        .link_count = 3, .links = { { 0, 2 }, { 1, 3 }, { 2, 4 } },   /* dx-x, dW-W, db-b */
+        .share_count = 2, .shares = { { 5, 2 }, { 6, 3 } },          /* x, weight */
+    },
+    {
+        .forward = "nn_max_pool2d_forward", .backward = "nn_max_pool2d_backward",
+        .forward_output = 0, .backward_upstream = 1,
+        .link_count = 1, .links = { { 0, 2 } },                       /* dx-x */
+        .share_count = 1, .shares = { { 2, 1 } },                    /* argmax */
     },
 };
 

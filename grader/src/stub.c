@@ -126,6 +126,7 @@ nn_status dg_stub_source(char **out, int *regions, const char *name, const char 
     const char *line = source;
     int line_number = 1, begin_line = 0;
     const char *begin_at = NULL;
+    bool no_stub = false;
     while (*line != '\0') {
         const char *end = strchr(line, '\n');
         size_t length = end ? (size_t)(end - line + 1) : strlen(line);
@@ -146,6 +147,12 @@ nn_status dg_stub_source(char **out, int *regions, const char *name, const char 
         if (begins) {
             begin_at = line;
             begin_line = line_number;
+            /* "BEGIN SOLUTION (no stub)": the region goes and nothing takes
+             * its place (reference-only code inside a framework function). */
+            no_stub = strstr(text, "(no stub)") != NULL;
+        } else if (ends && no_stub) {
+            begin_at = NULL;
+            (*regions)++;
         } else if (ends) {
             /* The indentation of the BEGIN line. */
             char indent[64];

@@ -5,7 +5,8 @@
  * END SOLUTION (both C comments) is replaced by a stub that compiles
  * cleanly under -Wall -Wextra -Werror: a TODO comment, a (void) cast of
  * each parameter of the enclosing function (so unused parameters do not
- * warn), and `return NN_ERR_NOT_IMPLEMENTED;`. Nothing between the
+ * warn), and `return NN_ERR_NOT_IMPLEMENTED;`; a region whose BEGIN line
+ * says "(no stub)" is removed with nothing in its place. Nothing between the
  * markers survives, and a file whose markers do not pair up is refused
  * with the line of the problem.
  */

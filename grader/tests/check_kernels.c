@@ -77,6 +77,10 @@ static const signature signatures[] = {
     { "nn_adam_step", 4, { "weights", "first_moment", "second_moment", "grad" } },
     { "nn_l2_penalty_forward", 2, { "loss", "weights" } },
     { "nn_l2_penalty_backward", 2, { "dweights", "weights" } },
+    { "nn_conv2d_forward", 5, { "out", "columns", "x", "weight", "bias" } },
+    { "nn_conv2d_backward", 7, { "dx", "dweight", "dbias", "columns", "dout", "x", "weight" } },
+    { "nn_max_pool2d_forward", 3, { "out", "argmax", "x" } },
+    { "nn_max_pool2d_backward", 3, { "dx", "dout", "argmax" } },
 };
 
 #define SIGNATURE_COUNT (sizeof signatures / sizeof signatures[0])

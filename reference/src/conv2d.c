@@ -25,7 +25,12 @@ size_t nn_conv2d_workspace_size(int batch, int filters, const nn_conv_geometry *
     size_t pixels = (size_t)batch * (size_t)g->output_height * (size_t)g->output_width;
     size_t taps = (size_t)g->channels * (size_t)g->kernel_height * (size_t)g->kernel_width;
     size_t unrolled = taps * pixels + (size_t)filters * pixels;
-    size_t engine = nn_conv_engine_workspace_size(batch, filters, g);
+    /* The reference's engine needs its own room; a student's im2col + GEMM
+     * needs `unrolled`. The region goes, with no stub, from templates. */
+    size_t engine = 0;
+    /* BEGIN SOLUTION (no stub) */
+    engine = nn_conv_engine_workspace_size(batch, filters, g);
+    /* END SOLUTION */
     return engine > unrolled ? engine : unrolled;
 }
 

@@ -2,6 +2,10 @@
  * conv_engine.c - convolution by a register-tiled inner kernel, directly or
  * through Winograd's minimal filtering.
  *
+ * dlgrade: reference only. This file is the reference's convolution, and
+ * dlgrade release never ships it: with it, a student template would hold
+ * the answer to the convolution units.
+ *
  * The three products of a convolution layer,
  *     out[f, p]  = sum_k W[f, k] X[k, p]          (forward)
  *     dW[f, k]  += sum_p dout[f, p] X[k, p]       (weight gradient)

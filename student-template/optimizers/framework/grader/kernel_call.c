@@ -107,8 +107,11 @@ void dg_call_buffers_copy(dg_call_buffers *destination, const dg_call_buffers *s
                source->counts[i] * element_size(kernel->buffers[i].type));
 }
 
+/* Workspace never travels: each side allocates its own. */
 void dg_call_buffer_put(dg_writer *writer, const dg_call_buffers *buffers, int i)
 {
+    if (buffers->kernel->buffers[i].role == DG_BUFFER_WORKSPACE)
+        return;
     switch (buffers->kernel->buffers[i].type) {
     case DG_BUFFER_REAL: dg_put_reals(writer, buffers->data[i], buffers->counts[i]); break;
     case DG_BUFFER_INT: dg_put_ints(writer, buffers->data[i], buffers->counts[i]); break;
@@ -118,6 +121,8 @@ void dg_call_buffer_put(dg_writer *writer, const dg_call_buffers *buffers, int i
 
 void dg_call_buffer_get(dg_reader *reader, dg_call_buffers *buffers, int i)
 {
+    if (buffers->kernel->buffers[i].role == DG_BUFFER_WORKSPACE)
+        return;
     switch (buffers->kernel->buffers[i].type) {
     case DG_BUFFER_REAL: dg_get_reals(reader, buffers->data[i], buffers->counts[i]); break;
     case DG_BUFFER_INT: dg_get_ints(reader, buffers->data[i], buffers->counts[i]); break;

@@ -8,10 +8,13 @@
  * the same three products with the roles of input and output swapped
  * (see conv_transpose2d.c).
  *
- * The workspace holds padded copies of the images, repacked weights and the
- * integer offset tables the inner loops walk; its size depends only on the
- * shapes, never on the number of threads, and so do the results (every
- * output value is computed by one thread in a fixed order).
+ * Direct summation with a register-tiled kernel in general; Winograd
+ * F(2x2, 3x3) for 3x3 stride-1 convolutions. The workspace holds repacked
+ * weights, offset tables, per-thread scratch (padded or transformed images,
+ * for at most 8 threads) and per-group weight-gradient sums; its size
+ * depends only on the shapes, never on the number of threads, and neither
+ * do the results (every output value is computed in an order fixed by the
+ * shapes). Nothing in it needs to survive between calls.
  */
 #ifndef NN_CONV_ENGINE_H
 #define NN_CONV_ENGINE_H
