@@ -81,54 +81,21 @@ static nn_status link_training_runner(dg_unit_build *build, dg_grade_context *co
              config->id);
     if (mkdir(build->directory, 0755) != 0 && errno != EEXIST)
         return nn_error_set(err, NN_ERR_IO, "%s: %s", build->directory, strerror(errno));
-    char objects[2048] = "";
+    char names[DG_MAX_UNITS][64];
+    const char *objects[DG_MAX_UNITS + 1] = { NULL };
     for (int u = 0; u < config->unit_count; u++) {
         const dg_unit_build *unit = &context->float_builds[config->units[u]];
         char from[1200], to[1200];
+        snprintf(names[u], sizeof names[u], "%s.o", context->config->units[config->units[u]].name);
         snprintf(from, sizeof from, "%s/unit.o", unit->directory);
-        snprintf(to, sizeof to, "%s/%s.o", build->directory,
-                 context->config->units[config->units[u]].name);
+        snprintf(to, sizeof to, "%s/%s", build->directory, names[u]);
         if (link(from, to) != 0)
             return nn_error_set(err, NN_ERR_IO, "cannot link %s to %s: %s", from, to,
                                 strerror(errno));
-        strncat(objects, context->config->units[config->units[u]].name,
-                sizeof objects - strlen(objects) - 4);
-        strncat(objects, ".o ", sizeof objects - strlen(objects) - 1);
+        objects[u] = names[u];
     }
-    char kit[1024], libs_path[1100], command[4096];
-    snprintf(kit, sizeof kit, "%s/float/runner-kit", context->options->kit_directory);
-    snprintf(libs_path, sizeof libs_path, "%s/libs", kit);
-    FILE *libs_file = fopen(libs_path, "r");
-    char libs[1024] = "";
-    if (libs_file == NULL || fgets(libs, sizeof libs, libs_file) == NULL) {
-        if (libs_file)
-            fclose(libs_file);
-        return nn_error_set(err, NN_ERR_IO, "the runner kit %s is incomplete (run make)", kit);
-    }
-    fclose(libs_file);
-    libs[strcspn(libs, "\n")] = '\0';
-    snprintf(command, sizeof command,
-             "cc -o runner '%s/lib/runner.o' %s '%s/lib/librunner.a' '%s/lib/libnnref.a' %s",
-             kit, objects, kit, kit, libs);
-    const char *argv[] = { "/bin/sh", "-c", command, NULL };
-    const char *read_only[] = { kit, NULL };
-    dg_sandbox_request request = { .argv = argv, .work_directory = build->directory,
-                                   .read_only_paths = read_only, .slot = context->options->slot,
-                                   .limits = context->build_limits };
-    dg_sandbox_result result;
-    nn_status status = dg_sandbox_run_retrying(&result, &request, context->sandbox, err);
-    if (status != NN_OK)
-        return status;
-    if (result.status == DG_SANDBOX_EXITED && result.exit_code == 0) {
-        build->state = DG_BUILD_OK;
-    } else {
-        build->state = DG_BUILD_FAILED;
-        snprintf(build->log_summary, sizeof build->log_summary,
-                 "the units did not link together (a function defined twice, or one "
-                 "missing?):\n%.180s", result.errors ? result.errors : "");
-    }
-    dg_sandbox_result_release(&result);
-    return NN_OK;
+    return dg_link_runner(build, context, "float", objects, config->units, config->unit_count,
+                          err);
 }
 
 nn_status dg_check_train(dg_check_result *check, dg_grade_context *context, int index,

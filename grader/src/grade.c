@@ -17,7 +17,10 @@
 #include "quiz.h"
 #include "submission.h"
 
+#include "nn/fashion_mnist.h"
+
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -116,6 +119,99 @@ nn_status dg_sandbox_run_retrying(dg_sandbox_result *result, const dg_sandbox_re
                         result->message);
 }
 
+/* The kit's one-line files (cflags, libs); NULL when missing. */
+static char *kit_file(const char *kit, const char *name)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", kit, name);
+    return read_small_file(path);
+}
+
+/* The summary of a failed link: the first of the units' own functions the
+ * linker could not find, said plainly, or a pointer to the log. */
+static void link_failure_summary(dg_unit_build *build, const dg_grade_context *context,
+                                 const int *units, int unit_count, const char *log)
+{
+    for (int u = 0; u < unit_count; u++) {
+        const dg_unit *unit = &context->config->units[units[u]];
+        for (int f = 0; f < unit->function_count; f++) {
+            char needle[128];
+            snprintf(needle, sizeof needle, "undefined reference to `%s'", unit->functions[f]);
+            if (log != NULL && strstr(log, needle) != NULL) {
+                snprintf(build->log_summary, sizeof build->log_summary,
+                         "%s does not define %s (the link failed: see the build log)",
+                         unit->file, unit->functions[f]);
+                return;
+            }
+        }
+    }
+    snprintf(build->log_summary, sizeof build->log_summary,
+             "the runner did not link (a function missing, or defined twice?): see the "
+             "build log");
+}
+
+nn_status dg_link_runner(dg_unit_build *build, dg_grade_context *context, const char *precision,
+                         const char *const *objects, const int *units, int unit_count,
+                         nn_error *err)
+{
+    char kit[1024], kit_quoted[1100];
+    snprintf(kit, sizeof kit, "%s/%s/runner-kit", context->options->kit_directory, precision);
+    quoted(kit_quoted, sizeof kit_quoted, kit);
+    char *libs = kit_file(kit, "libs");
+    if (libs == NULL)
+        return nn_error_set(err, NN_ERR_IO, "the runner kit %s is incomplete (run make)", kit);
+    /* The reference library without the graded units' own objects: a
+     * function missing from the submission must be an undefined
+     * reference, never the reference solution linked in its place. */
+    char members[1024] = "", object_list[1024] = "";
+    for (int u = 0; u < unit_count; u++) {
+        char member[80], member_quoted[200];
+        const char *file = context->config->units[units[u]].file;
+        snprintf(member, sizeof member, "%.*s.o", (int)strlen(file) - 2, file);
+        quoted(member_quoted, sizeof member_quoted, member);
+        strncat(members, " ", sizeof members - strlen(members) - 1);
+        strncat(members, member_quoted, sizeof members - strlen(members) - 1);
+    }
+    for (int i = 0; objects[i] != NULL; i++) {
+        char object_quoted[200];
+        quoted(object_quoted, sizeof object_quoted, objects[i]);
+        strncat(object_list, " ", sizeof object_list - strlen(object_list) - 1);
+        strncat(object_list, object_quoted, sizeof object_list - strlen(object_list) - 1);
+    }
+    char command[8192];
+    snprintf(command, sizeof command,
+             "cp %s/lib/libnnref.a others.a && chmod u+w others.a && ar d others.a%s && "
+             "cc -o runner %s/lib/runner.o%s %s/lib/librunner.a others.a %s && rm -f others.a",
+             kit_quoted, members, kit_quoted, object_list, kit_quoted, libs);
+    free(libs);
+    const char *argv[] = { "/bin/sh", "-c", command, NULL };
+    const char *read_only[] = { kit, NULL };
+    dg_sandbox_request request = {
+        .argv = argv,
+        .work_directory = build->directory,
+        .read_only_paths = read_only,
+        .hidden_paths = context->hidden_paths,
+        .slot = context->options->slot,
+        .limits = context->build_limits,
+    };
+    dg_sandbox_result result;
+    nn_status status = dg_sandbox_run_retrying(&result, &request, context->sandbox, err);
+    if (status != NN_OK)
+        return status;
+    dg_append_build_log(context, unit_count == 1 ? context->config->units[units[0]].name
+                                                 : "training runner",
+                        precision, result.errors, result.output, result.output_size);
+    if (result.status == DG_SANDBOX_EXITED && result.exit_code == 0) {
+        build->state = DG_BUILD_OK;
+        snprintf(build->runner, sizeof build->runner, "%s/runner", build->directory);
+    } else {
+        build->state = DG_BUILD_FAILED;
+        link_failure_summary(build, context, units, unit_count, result.errors);
+    }
+    dg_sandbox_result_release(&result);
+    return NN_OK;
+}
+
 nn_status dg_build_unit(dg_unit_build *build, dg_grade_context *context, int unit_index,
                         const char *precision, nn_error *err)
 {
@@ -140,35 +236,29 @@ nn_status dg_build_unit(dg_unit_build *build, dg_grade_context *context, int uni
     if (status != NN_OK)
         return status;
 
-    char kit[1024], kit_quoted[1100], file_quoted[200];
+    char kit[1024], include[1100], include_quoted[1200], file_quoted[200];
     snprintf(kit, sizeof kit, "%s/%s/runner-kit", context->options->kit_directory, precision);
-    quoted(kit_quoted, sizeof kit_quoted, kit);
+    snprintf(include, sizeof include, "%s/include", kit);
+    quoted(include_quoted, sizeof include_quoted, include);
     quoted(file_quoted, sizeof file_quoted, unit->file);
-    char cflags_path[1100], libs_path[1100];
-    snprintf(cflags_path, sizeof cflags_path, "%s/cflags", kit);
-    snprintf(libs_path, sizeof libs_path, "%s/libs", kit);
-    char *cflags = read_small_file(cflags_path), *libs = read_small_file(libs_path);
-    if (cflags == NULL || libs == NULL) {
-        free(cflags);
-        free(libs);
+    char *cflags = kit_file(kit, "cflags");
+    if (cflags == NULL)
         return nn_error_set(err, NN_ERR_IO, "the runner kit %s is incomplete (run make)", kit);
-    }
-    /* Compile the student's file alone (warnings shown, not fatal), then
-     * link it before the reference library, whose own copy of the unit is
-     * then never pulled in. */
+    /* The compiler sees the kit's headers and nothing else of it: what a
+     * source can make the compiler read (#include, the assembler's
+     * .incbin) never reaches the compiled reference. Warnings are shown,
+     * not fatal. */
     char command[8192];
-    snprintf(command, sizeof command,
-             "cc %s -g -Wall -Wextra -I%s/include -c %s -o unit.o && "
-             "cc -o runner %s/lib/runner.o unit.o %s/lib/librunner.a %s/lib/libnnref.a %s",
-             cflags, kit_quoted, file_quoted, kit_quoted, kit_quoted, kit_quoted, libs);
+    snprintf(command, sizeof command, "cc %s -g -Wall -Wextra -I%s -c %s -o unit.o", cflags,
+             include_quoted, file_quoted);
     free(cflags);
-    free(libs);
     const char *argv[] = { "/bin/sh", "-c", command, NULL };
-    const char *read_only[] = { kit, NULL };
+    const char *read_only[] = { include, NULL };
     dg_sandbox_request request = {
         .argv = argv,
         .work_directory = build->directory,
         .read_only_paths = read_only,
+        .hidden_paths = context->hidden_paths,
         .slot = context->options->slot,
         .limits = context->build_limits,
     };
@@ -179,19 +269,20 @@ nn_status dg_build_unit(dg_unit_build *build, dg_grade_context *context, int uni
     /* Compiler messages go to the report, cut to a readable length. */
     dg_append_build_log(context, unit->name, precision, result.errors, result.output,
                         result.output_size);
-    if (result.status == DG_SANDBOX_EXITED && result.exit_code == 0) {
-        build->state = DG_BUILD_OK;
-        snprintf(build->runner, sizeof build->runner, "%s/runner", build->directory);
-    } else {
+    bool compiled = result.status == DG_SANDBOX_EXITED && result.exit_code == 0;
+    if (!compiled) {
         build->state = DG_BUILD_FAILED;
         snprintf(build->log_summary, sizeof build->log_summary,
-                 "%s did not compile or link (%s): see the build log",
-                 unit->file,
+                 "%s did not compile (%s): see the build log", unit->file,
                  result.status == DG_SANDBOX_EXITED ? "compiler errors"
                                                     : dg_sandbox_status_name(result.status));
     }
     dg_sandbox_result_release(&result);
-    return NN_OK;
+    if (!compiled)
+        return NN_OK;
+    /* Then the runner: the harness, this unit, the reference for the rest. */
+    const char *objects[] = { "unit.o", NULL };
+    return dg_link_runner(build, context, precision, objects, &unit_index, 1, err);
 }
 
 /* ---- outcomes of a runner ---------------------------------------------------- */
@@ -274,12 +365,19 @@ nn_status dg_run_runner(dg_sandbox_result *result, dg_grade_context *context,
                         const dg_sandbox_limits *limits, bool valgrind, nn_error *err)
 {
     const char *plain[] = { "/work/runner", NULL };
-    const char *checked[] = { "/usr/bin/valgrind", "--error-exitcode=0", "--leak-check=full",
-                              "--show-leak-kinds=definite", "--errors-for-leak-kinds=definite",
-                              "--num-callers=12", "/work/runner", NULL };
+    /* Valgrind's log goes to descriptor 3, which the grader reads as the
+     * program's stderr, while the program's own stderr goes nowhere: what
+     * the submission prints cannot pass for Valgrind's verdict. */
+    const char *checked[] = { "/bin/sh", "-c",
+                              "exec /usr/bin/valgrind --log-fd=3 --error-exitcode=0 "
+                              "--leak-check=full --show-leak-kinds=definite "
+                              "--errors-for-leak-kinds=definite --child-silent-after-fork=yes "
+                              "--num-callers=12 /work/runner 3>&2 2>/dev/null",
+                              NULL };
     dg_sandbox_request run = {
         .argv = valgrind ? checked : plain,
         .work_directory = build->directory,
+        .hidden_paths = context->hidden_paths,
         .slot = context->options->slot,
         .input = request,
         .input_size = request_size,
@@ -381,6 +479,21 @@ nn_status dg_grade(dg_report *report, const dg_config *config, const char *submi
     report->seed = options->seed;
     timestamp(report->started_at, sizeof report->started_at);
     report->sandbox_notes = strdup(sandbox->notes);
+    /* The test labels must not be readable from the sandbox, which shows
+     * /usr whole: hide the datasets' folders. */
+    const char *datasets[] = { "/usr/share/datasets", nn_fashion_mnist_default_directory() };
+    int hidden = 0;
+    for (int i = 0; i < 2; i++) {
+        char resolved[PATH_MAX];
+        if (realpath(datasets[i], resolved) != NULL && strcmp(resolved, "/") != 0
+            && strlen(resolved) < sizeof context->hidden_storage[0]) {
+            snprintf(context->hidden_storage[hidden], sizeof context->hidden_storage[hidden],
+                     "%s", resolved);
+            context->hidden_paths[hidden] = context->hidden_storage[hidden];
+            hidden++;
+        }
+    }
+    context->hidden_paths[hidden] = NULL;
 
     const char *temporary = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     snprintf(context->workspace, sizeof context->workspace, "%s/dlgrade-XXXXXX", temporary);

@@ -33,6 +33,10 @@ typedef struct dg_grade_context {
     char workspace[512];          /* private temporary folder */
     char submission_root[600];    /* the unpacked submission */
     dg_sandbox_limits build_limits;
+    /* What no sandboxed program may see although /usr is shown: the
+     * datasets' folders, test labels included. NULL-terminated. */
+    char hidden_storage[2][512];
+    const char *hidden_paths[3];
     dg_unit_build builds[DG_MAX_UNITS];       /* double-precision runners */
     dg_unit_build float_builds[DG_MAX_UNITS]; /* float runners for training */
 } dg_grade_context;
@@ -43,6 +47,13 @@ double dg_seconds_now(void);
  * grader could try; the outcome is in build->state. */
 nn_status dg_build_unit(dg_unit_build *build, dg_grade_context *context, int unit_index,
                         const char *precision, nn_error *err);
+/* Links build->directory/runner from objects (names in that folder), the
+ * harness, and the reference library without the objects of `units`
+ * (indices into the config), so that nothing of theirs comes from the
+ * reference. Sets build->state and log_summary. */
+nn_status dg_link_runner(dg_unit_build *build, dg_grade_context *context, const char *precision,
+                         const char *const *objects, const int *units, int unit_count,
+                         nn_error *err);
 void dg_append_build_log(dg_grade_context *context, const char *unit, const char *precision,
                          const char *errors, const unsigned char *output, size_t output_size);
 

@@ -434,6 +434,30 @@ static void build_bwrap_args(arg_buffer *b, const dg_sandbox_request *request,
         arg_add(b, request->read_only_paths[i]);
         arg_add(b, request->read_only_paths[i]);
     }
+    /* Hidden paths: an empty read-only folder (or /dev/null for a file)
+     * over what /usr would otherwise show, such as a dataset's labels. */
+    for (int i = 0; request->hidden_paths && request->hidden_paths[i]; i++) {
+        struct stat info;
+        const char *path = request->hidden_paths[i];
+        bool covered = false;   /* inside an earlier one, which is empty now */
+        for (int j = 0; j < i; j++) {
+            size_t length = strlen(request->hidden_paths[j]);
+            covered |= strncmp(path, request->hidden_paths[j], length) == 0
+                       && (path[length] == '/' || path[length] == '\0');
+        }
+        if (covered || stat(path, &info) != 0)
+            continue;
+        if (S_ISDIR(info.st_mode)) {
+            arg_add(b, "--tmpfs");
+            arg_add(b, path);
+            arg_add(b, "--remount-ro");
+            arg_add(b, path);
+        } else {
+            arg_add(b, "--ro-bind");
+            arg_add(b, "/dev/null");
+            arg_add(b, path);
+        }
+    }
     /* Last: the root tmpfs itself becomes read-only (the mounts on it keep
      * their own modes), so /work and /tmp are the only writable places. */
     arg_add(b, "--remount-ro");
@@ -864,6 +888,12 @@ static nn_status check_request(const dg_sandbox_request *request, dg_sandbox_res
         if (path[0] != '/' || strcmp(path, "/") == 0)
             return fail_run(result, err, NN_ERR_ARGUMENT,
                             "sandbox: read-only path '%s' must be absolute and not /", path);
+    }
+    for (int i = 0; request->hidden_paths && request->hidden_paths[i]; i++) {
+        const char *path = request->hidden_paths[i];
+        if (path[0] != '/' || strcmp(path, "/") == 0)
+            return fail_run(result, err, NN_ERR_ARGUMENT,
+                            "sandbox: hidden path '%s' must be absolute and not /", path);
     }
     return NN_OK;
 }
