@@ -408,7 +408,7 @@ static void parse_check(parser *p, dg_check_config *check, const nn_yaml_node *n
 static void parse_root(parser *p)
 {
     static const char *const keys[] = { "assignment", "title", "total_points", "units", "limits",
-                                        "checks", "provided", NULL };
+                                        "build_limits", "checks", "provided", NULL };
     dg_config *config = p->config;
     nn_yaml_node *root = nn_yaml_root(p->document);
     if (!nn_yaml_is_mapping(root)) {
@@ -457,6 +457,16 @@ static void parse_root(parser *p)
     nn_yaml_node *limits = nn_yaml_get(p->document, root, "limits");
     if (limits != NULL)
         parse_limits(p, limits, &defaults);
+
+    config->build_limits = dg_sandbox_default_limits();
+    config->build_limits.cpu_seconds = 30;
+    config->build_limits.wall_seconds = 60;
+    config->build_limits.memory_bytes = (size_t)1 << 30;
+    config->build_limits.max_processes = 16;
+    config->build_limits.max_output_bytes = 64 << 10;
+    nn_yaml_node *build_limits = nn_yaml_get(p->document, root, "build_limits");
+    if (build_limits != NULL)
+        parse_limits(p, build_limits, &config->build_limits);
 
     nn_yaml_node *checks = nn_yaml_get(p->document, root, "checks");
     if (!nn_yaml_is_sequence(checks) || nn_yaml_sequence_size(checks) == 0) {

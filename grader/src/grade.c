@@ -310,6 +310,9 @@ bool dg_judge_run(dg_check_result *check, const dg_sandbox_result *run, const ch
         dg_check_printf(check, "%s ran out of time (%s: %.1f s CPU, %.1f s wall); look for an "
                         "endless loop\n", what, dg_sandbox_status_name(run->status),
                         run->cpu_seconds, run->wall_seconds);
+        if (run->output_truncated)
+            dg_check_printf(check, "it had also printed more output than allowed; remove "
+                            "debugging prints\n");
         break;
     case DG_SANDBOX_MEMORY_LIMIT:
         check->outcome = DG_OUTCOME_MEMORY;
@@ -467,12 +470,7 @@ nn_status dg_grade(dg_report *report, const dg_config *config, const char *submi
         return nn_error_set(err, NN_ERR_MEMORY, "out of memory");
     *context = (dg_grade_context){ .config = config, .options = options, .sandbox = sandbox,
                                    .report = report };
-    context->build_limits = dg_sandbox_default_limits();
-    context->build_limits.cpu_seconds = 30;
-    context->build_limits.wall_seconds = 60;
-    context->build_limits.memory_bytes = (size_t)1 << 30;
-    context->build_limits.max_processes = 16;
-    context->build_limits.max_output_bytes = 64 << 10;
+    context->build_limits = config->build_limits;
 
     snprintf(report->assignment, sizeof report->assignment, "%s", config->name);
     snprintf(report->submission, sizeof report->submission, "%s", submission);

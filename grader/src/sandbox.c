@@ -745,10 +745,10 @@ static void supervise(run_state *s)
 
 /* bwrap's monitor (our child) exits as soon as it learns the program's
  * status, while the sandbox's pid 1 may still be tearing the namespace
- * down; it is not our child, so wait for it through a pidfd, found from
- * the "child-pid" bwrap reported. When this returns, no process of the
- * run is left running (pid 1 may stay a zombie until the host's init
- * collects it). */
+ * down; it was not our child, so wait for it through a pidfd, found from
+ * the "child-pid" bwrap reported, then reap it (it is ours once its
+ * parent is gone, the grader being a subreaper). When this returns, no
+ * process of the run is left, not even a zombie. */
 static void wait_for_sandbox_init(const run_state *s)
 {
     if (s->status.data == NULL)
@@ -768,12 +768,28 @@ static void wait_for_sandbox_init(const run_state *s)
         return; /* ESRCH: already gone */
     struct pollfd exited = { fd, POLLIN, 0 };
     double deadline = monotonic_seconds() + 2.0;
+    int ready = 0;
     for (;;) {
         double left = deadline - monotonic_seconds();
-        if (left <= 0 || poll(&exited, 1, (int)ceil(left * 1000.0)) >= 0 || errno != EINTR)
+        if (left <= 0)
+            break;
+        ready = poll(&exited, 1, (int)ceil(left * 1000.0));
+        if (ready >= 0 || errno != EINTR)
             break;
     }
     close(fd);
+    /* The grader is a child subreaper (prepare()), so the orphaned pid 1
+     * is its child now: reap it, or it stays a zombie of the slot's uid
+     * for as long as the host's init takes to notice (for ever under an
+     * init that does not reap). Only this pid is waited for: a caller's
+     * own children are none of the sandbox's business. */
+    for (int attempt = 0; ready > 0 && attempt < 100; attempt++) {
+        pid_t done = waitpid((pid_t)pid, NULL, WNOHANG);
+        if (done != 0)
+            break;   /* reaped, or not our child (ECHILD) */
+        struct timespec pause = { 0, 1000000 };
+        nanosleep(&pause, NULL);
+    }
 }
 
 /* Reads the child's report pipe to EOF: nothing means exec happened. */
@@ -907,6 +923,9 @@ static nn_status prepare(run_state *s, dg_sandbox_result *result, nn_error *err)
     const dg_sandbox_capabilities *caps = s->caps;
     nn_status status;
 
+    /* Orphans of the run (bubblewrap's pid 1 outlives its monitor) come
+     * to the grader, which reaps them (wait_for_sandbox_init). */
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     if (realpath(request->work_directory, s->work) == NULL)
         return fail_run(result, err, NN_OK, "work folder %s: %s", request->work_directory,
                         strerror(errno));
