@@ -10,6 +10,8 @@
 #include "grade_internal.h"
 
 #include "nn/dataset.h"
+#include "nn/network.h"
+#include "nn/yaml.h"
 
 #include <errno.h>
 #include <math.h>
@@ -96,6 +98,62 @@ static nn_status link_training_runner(dg_unit_build *build, dg_grade_context *co
     }
     return dg_link_runner(build, context, "float", objects, config->units, config->unit_count,
                           err);
+}
+
+/* "model.yaml:L:C: " for a top-level key of a spec, or "model.yaml: ". */
+static void spec_place(char *out, size_t size, const char *path, const char *key)
+{
+    nn_yaml_document *document = NULL;
+    nn_error ignored;
+    nn_yaml_node *node = NULL;
+    if (nn_yaml_load(&document, path, &ignored) == NN_OK)
+        node = nn_yaml_get(document, nn_yaml_root(document), key);
+    if (node != NULL)
+        snprintf(out, size, "%s:%d:%d: ", path, nn_yaml_line(node), nn_yaml_column(node));
+    else
+        snprintf(out, size, "%s: ", path);
+    nn_yaml_free(document);
+}
+
+nn_status dg_check_train_preflight(const dg_config *config, int index, nn_error *err)
+{
+    const dg_check_config *check = &config->checks[index];
+    nn_dataset *train = NULL, *test = NULL;
+    nn_model_spec *spec = NULL;
+    nn_network *network = NULL;
+    nn_status status = dg_dataset_open(&train, &test, check->data, 1, 1, err);
+    if (status != NN_OK) {
+        nn_error_prefix(err, "dataset %s", check->data);
+        return status == NN_ERR_MEMORY ? status : NN_ERR_FORMAT;
+    }
+    status = nn_model_spec_load(&spec, check->model, err);
+    if (status == NN_OK) {
+        nn_rng rng;
+        nn_rng_seed(&rng, 1);
+        status = nn_network_new(&network, spec, 1, &rng, err);
+    }
+    char place[700], have[128], want[128];
+    if (status == NN_OK && !nn_shape_equal(&spec->input_shape, &train->sample_shape)) {
+        spec_place(place, sizeof place, check->model, "input");
+        status = nn_error_set(err, NN_ERR_FORMAT, "%sthe model's input %s does not match the "
+                              "samples %s of dataset %s", place,
+                              nn_shape_format(have, sizeof have, &spec->input_shape),
+                              nn_shape_format(want, sizeof want, &train->sample_shape),
+                              check->data);
+    }
+    size_t outputs = status == NN_OK ? nn_network_output_size(network) : 0;
+    size_t needed = (size_t)train->class_count * train->target_size;
+    if (status == NN_OK && spec->loss == NN_LOSS_SOFTMAX_CROSS_ENTROPY && outputs != needed) {
+        spec_place(place, sizeof place, check->model, "layers");
+        status = nn_error_set(err, NN_ERR_FORMAT, "%sthe model ends in %zu outputs per sample, "
+                              "but dataset %s needs %zu (%d classes)", place, outputs,
+                              check->data, needed, train->class_count);
+    }
+    nn_network_free(network);
+    nn_model_spec_free(spec);
+    nn_dataset_free(train);
+    nn_dataset_free(test);
+    return status;
 }
 
 nn_status dg_check_train(dg_check_result *check, dg_grade_context *context, int index,

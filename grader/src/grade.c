@@ -513,6 +513,16 @@ nn_status dg_grade(dg_report *report, const dg_config *config, const char *submi
         if (status != NN_OK)
             nn_error_prefix(err, "submission %s", submission);
     }
+    /* Datasets and model specs before any student code: a broken one is
+     * bad input (exit 2), and nothing is graded. */
+    for (int i = 0; status == NN_OK && i < config->check_count; i++) {
+        if (config->checks[i].kind != DG_CHECK_TRAIN
+            || (options->public_only && config->checks[i].visibility != DG_VISIBLE_PUBLIC))
+            continue;
+        status = dg_check_train_preflight(config, i, err);
+        if (status != NN_OK)
+            nn_error_prefix(err, "check %s", config->checks[i].id);
+    }
     for (int i = 0; status == NN_OK && i < config->check_count; i++) {
         const dg_check_config *config_check = &config->checks[i];
         if (options->public_only && config_check->visibility != DG_VISIBLE_PUBLIC)

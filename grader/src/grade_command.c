@@ -150,8 +150,9 @@ int dg_command_grade(int argc, char **argv)
     char *problems = NULL;
     nn_status status = dg_config_load(config, config_path, &problems, &err);
     if (status != NN_OK) {
-        fprintf(stderr, "dlgrade grade: the assignment is not valid:\n%s",
-                problems ? problems : err.message);
+        const char *text = problems ? problems : err.message;
+        fprintf(stderr, "dlgrade grade: the assignment is not valid:\n%s%s", text,
+                text[0] != '\0' && text[strlen(text) - 1] == '\n' ? "" : "\n");
         free(problems);
         free(config);
         return DG_EXIT_USAGE;
@@ -203,8 +204,9 @@ int dg_command_validate(int argc, char **argv)
     nn_status status = dg_config_load(config, config_path, &problems, &err);
     int problem_count = 0;
     if (status != NN_OK) {
-        fputs(problems ? problems : err.message, stderr);
-        if (problems == NULL)
+        const char *text = problems ? problems : err.message;
+        fputs(text, stderr);
+        if (text[0] == '\0' || text[strlen(text) - 1] != '\n')
             fputc('\n', stderr);
         problem_count = 1;
     } else {

@@ -81,5 +81,9 @@ nn_status dg_check_memcheck(dg_check_result *check, dg_grade_context *context, i
                             nn_error *err);
 nn_status dg_check_train(dg_check_result *check, dg_grade_context *context, int index,
                          nn_error *err);
+/* Before any student code runs: the train check's dataset opens and its
+ * model spec fits it (input shape, one output per class). A failure is
+ * the assignment's or the machine's (NN_ERR_FORMAT, exit status 2). */
+nn_status dg_check_train_preflight(const dg_config *config, int index, nn_error *err);
 
 #endif
