@@ -19,6 +19,7 @@
 
 #include "nn/fashion_mnist.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -452,6 +453,33 @@ static nn_status run_check(dg_check_result *check, dg_grade_context *context, in
     return NN_OK;
 }
 
+/* A workspace is named "dlgrade-PID-XXXXXX" after its grader. One whose
+ * grader is gone (killed with SIGKILL, which nothing can catch) is
+ * removed by the next grader that looks in the same folder; a live pid,
+ * even a stranger's, keeps it. */
+static void remove_stale_workspaces(const char *temporary)
+{
+    DIR *dir = opendir(temporary);
+    if (dir == NULL)
+        return;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        long pid = -1;
+        char suffix[8] = "";
+        int used = 0;
+        if (sscanf(entry->d_name, "dlgrade-%ld-%7[A-Za-z0-9]%n", &pid, suffix, &used) != 2
+            || entry->d_name[used] != '\0' || strlen(suffix) != 6 || pid <= 1)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s", temporary, entry->d_name);
+        nn_error ignored;
+        dg_remove_tree(path, &ignored);
+    }
+    closedir(dir);
+}
+
 static void timestamp(char *out, size_t size)
 {
     time_t now = time(NULL);
@@ -494,7 +522,9 @@ nn_status dg_grade(dg_report *report, const dg_config *config, const char *submi
     context->hidden_paths[hidden] = NULL;
 
     const char *temporary = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(context->workspace, sizeof context->workspace, "%s/dlgrade-XXXXXX", temporary);
+    remove_stale_workspaces(temporary);
+    snprintf(context->workspace, sizeof context->workspace, "%s/dlgrade-%ld-XXXXXX", temporary,
+             (long)getpid());
     nn_status status = NN_OK;
     if (mkdtemp(context->workspace) == NULL) {
         status = nn_error_set(err, NN_ERR_IO, "cannot create a workspace in %s: %s", temporary,
