@@ -119,7 +119,8 @@ nn_status dg_check_memcheck(dg_check_result *check, dg_grade_context *context, i
             return status;
         char what[128];
         snprintf(what, sizeof what, "check %s under Valgrind", rerun->id);
-        if (dg_judge_run(check, &run, what)) {
+        dg_sandbox_limits used = dg_runner_limits(&config->limits, true);
+        if (dg_judge_run(check, &run, &used, what)) {
             /* a crash, a limit, or an exit status other than 0 (Valgrind
              * itself failing exits 1) */
             clean = false;

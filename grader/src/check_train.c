@@ -203,7 +203,7 @@ nn_status dg_check_train(dg_check_result *check, dg_grade_context *context, int 
     int *predictions = calloc(predicted, sizeof *predictions);
     if (status == NN_OK && predictions == NULL)
         status = nn_error_set(err, NN_ERR_MEMORY, "out of memory");
-    if (status == NN_OK && !dg_judge_run(check, &run, "training")) {
+    if (status == NN_OK && !dg_judge_run(check, &run, &config->limits, "training")) {
         dg_reader reader;
         dg_reader_init(&reader, run.output, run.output_size);
         char message[512];

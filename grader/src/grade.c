@@ -273,9 +273,13 @@ nn_status dg_build_unit(dg_unit_build *build, dg_grade_context *context, int uni
     bool compiled = result.status == DG_SANDBOX_EXITED && result.exit_code == 0;
     if (!compiled) {
         build->state = DG_BUILD_FAILED;
+        /* Which time limit fired depends on the machine's load: the
+         * summary, which the reports show, says only "time limit". */
+        bool slow = result.status == DG_SANDBOX_CPU_LIMIT || result.status == DG_SANDBOX_WALL_LIMIT;
         snprintf(build->log_summary, sizeof build->log_summary,
                  "%s did not compile (%s): see the build log", unit->file,
                  result.status == DG_SANDBOX_EXITED ? "compiler errors"
+                 : slow                             ? "time limit"
                                                     : dg_sandbox_status_name(result.status));
     }
     dg_sandbox_result_release(&result);
@@ -290,7 +294,8 @@ nn_status dg_build_unit(dg_unit_build *build, dg_grade_context *context, int uni
 
 /* Sets check's outcome from a finished run that did not answer; returns
  * false when the run did answer (exited 0) and the output should be read. */
-bool dg_judge_run(dg_check_result *check, const dg_sandbox_result *run, const char *what)
+bool dg_judge_run(dg_check_result *check, const dg_sandbox_result *run,
+                  const dg_sandbox_limits *limits, const char *what)
 {
     switch (run->status) {
     case DG_SANDBOX_EXITED:
@@ -307,10 +312,13 @@ bool dg_judge_run(dg_check_result *check, const dg_sandbox_result *run, const ch
         break;
     case DG_SANDBOX_CPU_LIMIT:
     case DG_SANDBOX_WALL_LIMIT:
+        /* The limits, not the measurements, and not which limit fired:
+         * under load a busy loop can reach the wall limit first, and the
+         * report must not change from one grading to the next. */
         check->outcome = DG_OUTCOME_TIMEOUT;
-        dg_check_printf(check, "%s ran out of time (%s: %.1f s CPU, %.1f s wall); look for an "
-                        "endless loop\n", what, dg_sandbox_status_name(run->status),
-                        run->cpu_seconds, run->wall_seconds);
+        dg_check_printf(check, "%s did not finish within its time limits (%g s of CPU time, %g "
+                        "s in all); look for an endless loop, or a wait that never ends\n",
+                        what, limits->cpu_seconds, limits->wall_seconds);
         if (run->output_truncated)
             dg_check_printf(check, "it had also printed more output than allowed; remove "
                             "debugging prints\n");
@@ -385,17 +393,23 @@ nn_status dg_run_runner(dg_sandbox_result *result, dg_grade_context *context,
         .slot = context->options->slot,
         .input = request,
         .input_size = request_size,
-        .limits = *limits,
+        .limits = dg_runner_limits(limits, valgrind),
     };
+    return dg_sandbox_run_retrying(result, &run, context->sandbox, err);
+}
+
+dg_sandbox_limits dg_runner_limits(const dg_sandbox_limits *limits, bool valgrind)
+{
+    dg_sandbox_limits used = *limits;
     if (valgrind) {
         /* Valgrind runs code about 30 times slower and needs its own memory. */
-        run.limits.cpu_seconds *= 30;
-        run.limits.wall_seconds = 2 * run.limits.cpu_seconds + 5;
-        run.limits.memory_bytes *= 2;
-        run.limits.max_output_bytes = run.limits.max_output_bytes < (1u << 20)
-                                          ? (1u << 20) : run.limits.max_output_bytes;
+        used.cpu_seconds *= 30;
+        used.wall_seconds = 2 * used.cpu_seconds + 5;
+        used.memory_bytes *= 2;
+        used.max_output_bytes = used.max_output_bytes < (1u << 20) ? (1u << 20)
+                                                                   : used.max_output_bytes;
     }
-    return dg_sandbox_run_retrying(result, &run, context->sandbox, err);
+    return used;
 }
 
 /* Builds every unit a check needs (once per run); false with the check

@@ -59,7 +59,11 @@ void dg_append_build_log(dg_grade_context *context, const char *unit, const char
 
 nn_status dg_sandbox_run_retrying(dg_sandbox_result *result, const dg_sandbox_request *request,
                                   const dg_sandbox_capabilities *sandbox, nn_error *err);
-bool dg_judge_run(dg_check_result *check, const dg_sandbox_result *run, const char *what);
+/* Sets check's outcome from a run that did not answer (crash, limit, exit
+ * status other than 0) and returns true; false when the run exited 0 and
+ * its output is to be judged. limits are the run's, for the message. */
+bool dg_judge_run(dg_check_result *check, const dg_sandbox_result *run,
+                  const dg_sandbox_limits *limits, const char *what);
 
 /* The seed of check i: the run's seed mixed with the check's position, so
  * adding a check never changes another's inputs. */
@@ -67,6 +71,8 @@ unsigned long long dg_check_seed(const dg_grade_context *context, int check_inde
 
 /* Runs a runner with request bytes; the caller owns result. `valgrind`
  * wraps it in memcheck (for the memcheck kind). */
+/* The limits a runner gets for a check's limits (Valgrind needs more). */
+dg_sandbox_limits dg_runner_limits(const dg_sandbox_limits *limits, bool valgrind);
 nn_status dg_run_runner(dg_sandbox_result *result, dg_grade_context *context,
                         const dg_unit_build *build, const void *request, size_t request_size,
                         const dg_sandbox_limits *limits, bool valgrind, nn_error *err);

@@ -1059,6 +1059,29 @@ static void kill_mid_run(grading *g)
     ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 }
 
+/* Folders called `name` under path, down to a few levels (cgroups). */
+static int folders_named(const char *path, const char *name, int depth)
+{
+    DIR *dir = opendir(path);
+    if (dir == NULL)
+        return 0;
+    int found = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        if (entry->d_type != DT_DIR || entry->d_name[0] == '.')
+            continue;
+        if (strcmp(entry->d_name, name) == 0)
+            found++;
+        else if (depth > 0) {
+            char below[1024];
+            snprintf(below, sizeof below, "%s/%s", path, entry->d_name);
+            found += folders_named(below, name, depth - 1);
+        }
+    }
+    closedir(dir);
+    return found;
+}
+
 START_TEST(sigkill_mid_run_keeps_the_old_report_and_leaves_no_process)
 {
     make_fixtures();
@@ -1079,6 +1102,8 @@ START_TEST(sigkill_mid_run_keeps_the_old_report_and_leaves_no_process)
     g.errors = NULL;
 
     kill_mid_run(&g);
+    char cgroup_name[64];
+    snprintf(cgroup_name, sizeof cgroup_name, "dlgrade-%ld-%d", (long)g.pid, g.slot);
     /* The sandbox dies with its grader (bubblewrap's --die-with-parent and
      * PR_SET_PDEATHSIG); its pid 1 may stay a zombie until the host's
      * init reaps it, so only live processes count here. */
@@ -1108,7 +1133,9 @@ START_TEST(sigkill_mid_run_keeps_the_old_report_and_leaves_no_process)
     json_decref(old_results);
     free(again);
     assert_reports_clean(&g, "rerun after SIGKILL");
-    assert_nothing_left(&g, "rerun after SIGKILL");
+    assert_nothing_left(&g, "rerun after SIGKILL");   /* the old workspace too */
+    ck_assert_msg(folders_named("/sys/fs/cgroup", cgroup_name, 6) == 0,
+                  "the killed grader's cgroup %s is still there", cgroup_name);
     for (int r = 0; r < REPORT_COUNT; r++)
         free(old[r]);
     grading_release(&g);
