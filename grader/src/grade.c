@@ -151,6 +151,16 @@ static void link_failure_summary(dg_unit_build *build, const dg_grade_context *c
              "build log");
 }
 
+/* Appends " 'NAME.o'" to a list of archive members. */
+static void add_member(char *members, size_t size, const char *name)
+{
+    char member[80], member_quoted[200];
+    snprintf(member, sizeof member, "%s.o", name);
+    quoted(member_quoted, sizeof member_quoted, member);
+    strncat(members, " ", size - strlen(members) - 1);
+    strncat(members, member_quoted, size - strlen(members) - 1);
+}
+
 nn_status dg_link_runner(dg_unit_build *build, dg_grade_context *context, const char *precision,
                          const char *const *objects, const int *units, int unit_count,
                          nn_error *err)
@@ -159,31 +169,49 @@ nn_status dg_link_runner(dg_unit_build *build, dg_grade_context *context, const 
     snprintf(kit, sizeof kit, "%s/%s/runner-kit", context->options->kit_directory, precision);
     quoted(kit_quoted, sizeof kit_quoted, kit);
     char *libs = kit_file(kit, "libs");
-    if (libs == NULL)
+    char *solutions = kit_file(kit, "lib/solution-units");
+    if (libs == NULL || solutions == NULL) {
+        free(libs);
+        free(solutions);
         return nn_error_set(err, NN_ERR_IO, "the runner kit %s is incomplete (run make)", kit);
-    /* The reference library without the graded units' own objects: a
-     * function missing from the submission must be an undefined
-     * reference, never the reference solution linked in its place. */
-    char members[1024] = "", object_list[1024] = "";
-    for (int u = 0; u < unit_count; u++) {
-        char member[80], member_quoted[200];
-        const char *file = context->config->units[units[u]].file;
-        snprintf(member, sizeof member, "%.*s.o", (int)strlen(file) - 2, file);
-        quoted(member_quoted, sizeof member_quoted, member);
-        strncat(members, " ", sizeof members - strlen(members) - 1);
-        strncat(members, member_quoted, sizeof members - strlen(members) - 1);
     }
+    /* What the runner may hold of the reference: everything but the
+     * graded units' objects (a function missing from the submission must
+     * be an undefined reference, never the reference's code in its place)
+     * and but the solutions of units the assignment does not provide,
+     * which come as stubs, as in the student template: the sandbox never
+     * holds a solution the students were not given. */
+    char graded[2048] = "", withheld[2048] = "";
+    for (int u = 0; u < unit_count; u++) {
+        const char *file = context->config->units[units[u]].file;
+        char stem[64];
+        snprintf(stem, sizeof stem, "%.*s", (int)strlen(file) - 2, file);
+        add_member(graded, sizeof graded, stem);
+    }
+    for (char *save = NULL, *unit = strtok_r(solutions, " \n", &save); unit != NULL;
+         unit = strtok_r(NULL, " \n", &save)) {
+        bool provided = false;
+        for (int p = 0; p < context->config->provided_count; p++)
+            provided |= strcmp(context->config->provided[p], unit) == 0;
+        if (!provided)
+            add_member(withheld, sizeof withheld, unit);
+    }
+    free(solutions);
+    char object_list[1024] = "";
     for (int i = 0; objects[i] != NULL; i++) {
         char object_quoted[200];
         quoted(object_quoted, sizeof object_quoted, objects[i]);
         strncat(object_list, " ", sizeof object_list - strlen(object_list) - 1);
         strncat(object_list, object_quoted, sizeof object_list - strlen(object_list) - 1);
     }
-    char command[8192];
+    char command[12288];
     snprintf(command, sizeof command,
-             "cp %s/lib/libnnref.a others.a && chmod u+w others.a && ar d others.a%s && "
-             "cc -o runner %s/lib/runner.o%s %s/lib/librunner.a others.a %s && rm -f others.a",
-             kit_quoted, members, kit_quoted, object_list, kit_quoted, libs);
+             "cp %s/lib/libnnref.a others.a && cp %s/lib/libnnstub.a stubs.a && "
+             "chmod u+w others.a stubs.a && ar d others.a%s%s && ar d stubs.a%s && "
+             "cc -o runner %s/lib/runner.o%s -Wl,--start-group %s/lib/librunner.a others.a "
+             "stubs.a -Wl,--end-group %s && rm -f others.a stubs.a",
+             kit_quoted, kit_quoted, graded, withheld, graded, kit_quoted, object_list,
+             kit_quoted, libs);
     free(libs);
     const char *argv[] = { "/bin/sh", "-c", command, NULL };
     const char *read_only[] = { kit, NULL };
