@@ -303,23 +303,115 @@ static void resolve(parser *p, char *out, size_t size, const nn_yaml_node *node,
         problem(p, node, "%s '%s' cannot be read (looked for %s)", what, relative, out);
 }
 
-/* A model spec must load, and a network must be buildable from it (its
- * layers' shapes agree), before any submission is trained on it: a broken
- * spec is the instructor's error, never a student's failed check. The
- * spec's own messages are located in the spec (model.yaml:line:col). */
-static void validate_model(parser *p, const char *path)
+/* The library unit whose solution a layer type, loss or optimizer of a
+ * model spec runs (what the network code calls), or NULL for one that
+ * runs no solution. */
+static const char *unit_of_part(const char *part)
+{
+    static const char *const parts[][2] = {
+        { "linear", "linear" },           { "relu", "relu" },
+        { "leaky_relu", "leaky_relu" },   { "prelu", "prelu" },
+        { "sigmoid", "sigmoid" },         { "tanh", "tanh" },
+        { "softmax", "softmax" },         { "dropout", "dropout" },
+        { "batchnorm", "batchnorm" },     { "flatten", "flatten" },
+        { "max_pool", "max_pool2d" },     { "avg_pool", "avg_pool2d" },
+        { "global_avg_pool", "global_avg_pool2d" }, { "upsample", "upsample2d" },
+        { "softmax_cross_entropy", "softmax_cross_entropy" },
+        { "bce_with_logits", "bce_with_logits_loss" }, { "mse", "mse_loss" },
+        { "l1", "l1_loss" },              { "sgd", "sgd" },
+        { "adam", "adam" },               { "rmsprop", "rmsprop" },
+    };
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        if (strcmp(parts[i][0], part) == 0)
+            return parts[i][1];
+    return NULL;
+}
+
+/* Whether the training runner of check has unit's solution: the check
+ * links the student's, or the assignment provides the reference's. Any
+ * other unit comes as a stub (see dg_link_runner). */
+static bool unit_available(const dg_config *config, const dg_check_config *check,
+                           const char *unit)
+{
+    for (int u = 0; u < check->unit_count; u++)
+        if (strcmp(config->units[check->units[u]].name, unit) == 0)
+            return true;
+    for (int i = 0; i < config->provided_count; i++)
+        if (strcmp(config->provided[i], unit) == 0)
+            return true;
+    return false;
+}
+
+/* "path:line:col: " of a top-level key of a spec (or of a key inside
+ * `within`), or "path: ". */
+static void spec_place(char *out, size_t size, const char *path, const char *within,
+                       const char *key)
+{
+    nn_yaml_document *document = NULL;
+    nn_error ignored;
+    nn_yaml_node *node = NULL;
+    if (nn_yaml_load(&document, path, &ignored) == NN_OK) {
+        node = nn_yaml_root(document);
+        if (within != NULL)
+            node = nn_yaml_is_mapping(node) ? nn_yaml_get(document, node, within) : NULL;
+        node = nn_yaml_is_mapping(node) ? nn_yaml_get(document, node, key) : NULL;
+    }
+    if (node != NULL)
+        snprintf(out, size, "%s:%d:%d: ", path, nn_yaml_line(node), nn_yaml_column(node));
+    else
+        snprintf(out, size, "%s: ", path);
+    nn_yaml_free(document);
+}
+
+/* A train check's model spec must load, a network must be buildable from
+ * it (its layers' shapes agree), and every unit it runs must be one the
+ * check grades or the assignment provides: the runner holds only stubs
+ * of the others. A broken spec is the instructor's error, never a
+ * student's failed check. Messages are located in the spec. */
+static void validate_model(parser *p, const dg_check_config *check)
 {
     nn_model_spec *spec = NULL;
     nn_network *network = NULL;
     nn_error err;
     nn_error_clear(&err);
-    nn_status status = nn_model_spec_load(&spec, path, &err);
+    nn_status status = nn_model_spec_load(&spec, check->model, &err);
     if (status == NN_OK) {
         nn_rng rng;
         nn_rng_seed(&rng, 1);
         status = nn_network_new(&network, spec, 1, &rng, &err);
     }
-    accept(p, status, &err);
+    if (!accept(p, status, &err)) {
+        nn_network_free(network);
+        nn_model_spec_free(spec);
+        return;
+    }
+    char line[700];
+    for (int l = 0; l < spec->layer_count; l++) {
+        const nn_layer_spec *layer = &spec->layers[l];
+        const char *unit = unit_of_part(layer->type);
+        if (unit != NULL && !unit_available(p->config, check, unit)) {
+            snprintf(line, sizeof line, "%s:%d:%d: layer %s runs unit %s, which check %s does "
+                     "not grade and the assignment does not provide (add it to provided:)",
+                     check->model, layer->line, layer->column, layer->name, unit, check->id);
+            nn_error_set(&err, NN_ERR_FORMAT, "%s", line);
+            accept(p, NN_ERR_FORMAT, &err);
+        }
+    }
+    const char *parts[][3] = { { nn_loss_kind_name(spec->loss), NULL, "loss" },
+                               { nn_optimizer_kind_name(spec->train.optimizer.kind), "train",
+                                 "optimizer" } };
+    for (int i = 0; i < 2; i++) {
+        const char *unit = unit_of_part(parts[i][0]);
+        if (unit == NULL || unit_available(p->config, check, unit))
+            continue;
+        char place[600];
+        spec_place(place, sizeof place, check->model, parts[i][1], parts[i][2]);
+        snprintf(line, sizeof line, "%s%s %s runs unit %s, which check %s does not grade and "
+                 "the assignment does not provide (add it to provided:)", place, parts[i][2],
+                 parts[i][0], unit, check->id);
+        nn_error_set(&err, NN_ERR_FORMAT, "%s", line);
+        accept(p, NN_ERR_FORMAT, &err);
+    }
     nn_network_free(network);
     nn_model_spec_free(spec);
 }
@@ -431,8 +523,6 @@ static void parse_check(parser *p, dg_check_config *check, const nn_yaml_node *n
             problem(p, node, "check %s (train) needs a model spec", check->id);
         else
             resolve(p, check->model, sizeof check->model, model, "model");
-        if (check->model[0] != '\0' && access(check->model, R_OK) == 0)
-            validate_model(p, check->model);
         snprintf(check->data, sizeof check->data, "fashion-mnist");
         nn_yaml_node *data = nn_yaml_get(p->document, node, "data");
         if (data != NULL)
@@ -457,6 +547,8 @@ static void parse_check(parser *p, dg_check_config *check, const nn_yaml_node *n
                     check->units[check->unit_count++] = index;
             }
         }
+        if (check->model[0] != '\0' && access(check->model, R_OK) == 0)
+            validate_model(p, check);
         check->epochs = (int)get_number(p, node, "epochs", 1, 1, 1000);
         check->train_samples = (int)get_number(p, node, "train_samples", 0, 0, 1e7);
         nn_yaml_node *threshold = nn_yaml_get(p->document, node, "threshold");
