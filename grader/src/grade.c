@@ -175,12 +175,12 @@ nn_status dg_link_runner(dg_unit_build *build, dg_grade_context *context, const 
         free(solutions);
         return nn_error_set(err, NN_ERR_IO, "the runner kit %s is incomplete (run make)", kit);
     }
-    /* What the runner may hold of the reference: everything but the
+    /* What the runner may hold of the reference: all of it except the
      * graded units' objects (a function missing from the submission must
      * be an undefined reference, never the reference's code in its place)
-     * and but the solutions of units the assignment does not provide,
-     * which come as stubs, as in the student template: the sandbox never
-     * holds a solution the students were not given. */
+     * and the solutions of units the assignment does not provide, which
+     * come as stubs, as in the student template: the sandbox never holds
+     * a solution the students were not given. */
     char graded[2048] = "", withheld[2048] = "";
     for (int u = 0; u < unit_count; u++) {
         const char *file = context->config->units[units[u]].file;
