@@ -56,6 +56,21 @@ VARIANTS    := float double asan
 
 objects = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
+# The units with solutions, stubbed (each SOLUTION region becomes `return
+# NN_ERR_NOT_IMPLEMENTED;`, a "(no stub)" region nothing, as in the student
+# template): a runner links
+# the reference only for the units its assignment provides, so no other
+# solution reaches the sandbox (docs/SECURITY.md).
+SOLUTION_SRC   := $(shell grep -l 'BEGIN SOLUTION' $(REF_SRC) 2>/dev/null)
+SOLUTION_UNITS := $(notdir $(SOLUTION_SRC:.c=))
+stubs = $(patsubst %,$(BUILD)/$(1)/stubs/%.o,$(SOLUTION_UNITS))
+
+.SECONDARY: $(patsubst %,$(BUILD)/stubs/%.c,$(SOLUTION_UNITS))
+$(BUILD)/stubs/%.c: reference/src/%.c
+	@mkdir -p $(@D)
+	@sed -e '/BEGIN SOLUTION (no stub)/,/END SOLUTION/d' \
+	     -e '/BEGIN SOLUTION/,/END SOLUTION/c\    return NN_ERR_NOT_IMPLEMENTED;' $< > $@
+
 .PHONY: all demo test test-unit test-asan test-integration bench clean deps student-template
 .DEFAULT_GOAL := all
 
@@ -87,14 +102,23 @@ $(BUILD)/$(1)/dlgrade: $(call objects,$(1),$(GRADER_MAIN)) $(BUILD)/$(1)/libdlgr
 	@echo "  LD $$@"
 	@$$(CC) $$(LDFLAGS_$(1)) -o $$@ $$^ $$(LIBS)
 
+# Stubs are generated code: warnings (unused parameters) are expected.
+$(BUILD)/$(1)/stubs/%.o: $(BUILD)/stubs/%.c
+	@mkdir -p $$(@D)
+	@echo "  CC [$(1)] stub $$*"
+	@$$(CC) $$(CFLAGS_$(1)) -w -c $$< -o $$@
+
 # The runner kit: everything the grader needs to build a runner for a
 # student unit inside the sandbox, in one folder it can show read-only.
 $(BUILD)/$(1)/runner-kit/stamp: $(call objects,$(1),grader/runner/runner.c $(RUNNER_SUPPORT)) \
-                                $(BUILD)/$(1)/libnnref.a $(wildcard reference/include/nn/*.h)
+                                $(BUILD)/$(1)/libnnref.a $(wildcard reference/include/nn/*.h) \
+                                $(call stubs,$(1))
 	@echo "  KIT $$(@D)"
 	@rm -rf $$(@D) && mkdir -p $$(@D)/lib $$(@D)/include
 	@cp $(BUILD)/$(1)/grader/runner/runner.o $(BUILD)/$(1)/libnnref.a $$(@D)/lib/
 	@ar rcs $$(@D)/lib/librunner.a $(call objects,$(1),$(RUNNER_SUPPORT))
+	@ar rcs $$(@D)/lib/libnnstub.a $(call stubs,$(1))
+	@echo "$(SOLUTION_UNITS)" > $$(@D)/lib/solution-units
 	@cp -r reference/include/nn $$(@D)/include/
 	@echo "$$(CFLAGS_$(1))" | tr ' ' '\n' | grep -E '^-(D|std|O|march|fno-math|fsanitize|fno-omit|fno-sanitize)' | grep -v MMD | tr '\n' ' ' > $$(@D)/cflags
 	@echo "$$(LDFLAGS_$(1)) $$(LIBS)" > $$(@D)/libs

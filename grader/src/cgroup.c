@@ -19,6 +19,7 @@
  */
 #include "sandbox_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -355,6 +356,7 @@ void dg_cgroup_probe(dg_sandbox_capabilities *caps, char *notes, size_t notes_si
                         "cgroup pids: MISSING (%s): nothing bounds the number of processes "
                         "(RLIMIT_NPROC is ignored for root and unreliable per uid)",
                         pids_why);
+    dg_cgroup_remove_stale(caps);
 }
 
 /* ---- one run's folders -------------------------------------------------- */
@@ -566,4 +568,51 @@ nn_status dg_cgroup_remove(dg_cgroup_set *set, nn_error *err)
     }
     memset(set, 0, sizeof *set);
     return status;
+}
+
+/* ---- what a killed grader left ------------------------------------------ */
+
+/* The pid in a run's or the probe's folder name ("dlgrade-PID-SLOT",
+ * "dlgrade-probe-PID"), or -1 for any other name. */
+static long owner_of(const char *name)
+{
+    long pid = -1;
+    int slot, used = 0;
+    if (sscanf(name, "dlgrade-probe-%ld%n", &pid, &used) == 1 && name[used] == '\0')
+        return pid;
+    if (sscanf(name, "dlgrade-%ld-%d%n", &pid, &slot, &used) == 2 && name[used] == '\0')
+        return pid;
+    return -1;
+}
+
+void dg_cgroup_remove_stale(const dg_sandbox_capabilities *caps)
+{
+    const char *parents[] = { caps->cgroup_unified_parent, caps->cgroup_memory_parent,
+                              caps->cgroup_pids_parent };
+    for (int p = 0; p < 3; p++) {
+        if (parents[p][0] == '\0')
+            continue;
+        DIR *dir = opendir(parents[p]);
+        if (dir == NULL)
+            continue;
+        struct dirent *entry;
+        while ((entry = readdir(dir)) != NULL) {
+            long pid = owner_of(entry->d_name);
+            /* kill(pid, 0) fails with ESRCH only when no such process
+             * exists; a live pid (the owner, or a stranger that took its
+             * number) keeps the folder. */
+            if (pid <= 1 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+                continue;
+            char folder[DG_CGROUP_PATH_SIZE + 300], path[DG_CGROUP_PATH_SIZE + 340];
+            snprintf(folder, sizeof folder, "%s/%s", parents[p], entry->d_name);
+            /* Anything still inside outlived its grader: it goes too. */
+            snprintf(path, sizeof path, "%s/cgroup.kill", folder);
+            if (access(path, F_OK) != 0 || write_text(path, "1") != 0)
+                kill_listed(folder);
+            double deadline = monotonic_seconds() + 1.0;
+            while (rmdir(folder) != 0 && errno == EBUSY && monotonic_seconds() < deadline)
+                pause_briefly(1000);
+        }
+        closedir(dir);
+    }
 }

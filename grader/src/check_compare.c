@@ -32,7 +32,7 @@ nn_status dg_check_compare(dg_check_result *check, dg_grade_context *context, in
         status = dg_run_runner(&run, context, build, request.data, request.size,
                                &config->limits, false, err);
     dg_writer_release(&request);
-    if (status == NN_OK && !dg_judge_run(check, &run, "the runner"))
+    if (status == NN_OK && !dg_judge_run(check, &run, &config->limits, "the runner"))
         status = dg_judge_compare(check, kernel, expected, run.output, run.output_size,
                                   config->tolerance, err);
     check->seconds = run.cpu_seconds;

@@ -44,7 +44,7 @@ nn_status dg_check_gradcheck(dg_check_result *check, dg_grade_context *context, 
         status = dg_run_runner(&run, context, &context->builds[config->unit], request.data,
                                request.size, &config->limits, false, err);
     dg_writer_release(&request);
-    if (status == NN_OK && !dg_judge_run(check, &run, "the runner"))
+    if (status == NN_OK && !dg_judge_run(check, &run, &config->limits, "the runner"))
         dg_judge_gradcheck(check, pair, cases, (const dg_coordinate *const *)coordinates, counts,
                            run.output, run.output_size, config->tolerance);
     check->seconds = run.cpu_seconds;

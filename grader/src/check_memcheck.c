@@ -9,6 +9,11 @@
  * read from the answer: whether the function ran at all. A stub that
  * returns NN_ERR_NOT_IMPLEMENTED touches no memory, and a clean Valgrind
  * report of it must not earn points.
+ *
+ * Valgrind shares its process with the code it watches, so it is no
+ * security boundary: a program that means to can silence it (client
+ * requests, writing into its log descriptor). What this check guarantees
+ * is that printing cannot pass for Valgrind's verdict (see SECURITY.md).
  */
 #include "grade_internal.h"
 
@@ -16,24 +21,51 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Finds "ERROR SUMMARY: N errors" and "definitely lost: B bytes". */
+/* Finds the last "ERROR SUMMARY: N errors" and "definitely lost: B
+ * bytes" among the lines of Valgrind's main process ("==PID== ...", PID
+ * from the log's first line). The program can write into Valgrind's log
+ * descriptor; lines it writes before exiting come before the real
+ * summary, which Valgrind prints last, so the last one is Valgrind's. */
 static void summarize(const char *log, long *errors, long *lost_bytes)
 {
     *errors = -1;
     *lost_bytes = 0;
-    const char *summary = strstr(log, "ERROR SUMMARY: ");
-    if (summary != NULL)
-        *errors = strtol(summary + strlen("ERROR SUMMARY: "), NULL, 10);
-    const char *lost = strstr(log, "definitely lost: ");
-    if (lost != NULL) {
-        char digits[32];
-        size_t n = 0;
-        for (const char *c = lost + strlen("definitely lost: "); *c && *c != ' ' && n < 31; c++)
-            if (*c != ',')
-                digits[n++] = *c;
-        digits[n] = '\0';
-        *lost_bytes = strtol(digits, NULL, 10);
+    long pid = -1;
+    if (strncmp(log, "==", 2) == 0)
+        pid = strtol(log + 2, NULL, 10);
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "==%ld== ", pid);
+    for (const char *line = log; pid > 0 && *line != '\0';) {
+        size_t length = strcspn(line, "\n");
+        if (strncmp(line, prefix, strlen(prefix)) == 0) {
+            const char *text = line + strlen(prefix);
+            while (*text == ' ')
+                text++;
+            if (strncmp(text, "ERROR SUMMARY: ", 15) == 0) {
+                *errors = strtol(text + 15, NULL, 10);
+            } else if (strncmp(text, "definitely lost: ", 17) == 0) {
+                char digits[32];
+                size_t n = 0;
+                for (const char *c = text + 17; *c && *c != ' ' && *c != '\n' && n < 31; c++)
+                    if (*c != ',')
+                        digits[n++] = *c;
+                digits[n] = '\0';
+                *lost_bytes = strtol(digits, NULL, 10);
+            }
+        }
+        line += length;
+        if (*line == '\n')
+            line++;
     }
+}
+
+/* Whether the rerun's answer at least has the response header: a run
+ * that exited 0 before answering (exit(0) in a kernel) checked nothing. */
+static bool answered(const dg_sandbox_result *run)
+{
+    dg_reader reader;
+    dg_reader_init(&reader, run->output, run->output_size);
+    return dg_get_u32(&reader) == DG_RESPONSE_MAGIC && !reader.failed;
 }
 
 /* The first error's kind ("Invalid write of size 4") and the first stack
@@ -103,7 +135,15 @@ nn_status dg_check_memcheck(dg_check_result *check, dg_grade_context *context, i
             return status;
         char what[128];
         snprintf(what, sizeof what, "check %s under Valgrind", rerun->id);
-        if (run.status != DG_SANDBOX_EXITED && dg_judge_run(check, &run, what)) {
+        dg_sandbox_limits used = dg_runner_limits(&config->limits, true);
+        if (dg_judge_run(check, &run, &used, what)) {
+            /* a crash, a limit, or an exit status other than 0 (Valgrind
+             * itself failing exits 1) */
+            clean = false;
+        } else if (!answered(&run)) {
+            check->outcome = DG_OUTCOME_CRASHED;
+            dg_check_printf(check, "%s: the runner exited before answering, so nothing was "
+                            "checked\n", rerun->id);
             clean = false;
         } else if (answered_not_implemented(&run, rerun->kind == DG_CHECK_GRADCHECK)) {
             dg_check_printf(check, "%s: %s is not implemented yet, so there is nothing to "

@@ -10,6 +10,8 @@
 #include "grade_internal.h"
 
 #include "nn/dataset.h"
+#include "nn/network.h"
+#include "nn/yaml.h"
 
 #include <errno.h>
 #include <math.h>
@@ -81,54 +83,77 @@ static nn_status link_training_runner(dg_unit_build *build, dg_grade_context *co
              config->id);
     if (mkdir(build->directory, 0755) != 0 && errno != EEXIST)
         return nn_error_set(err, NN_ERR_IO, "%s: %s", build->directory, strerror(errno));
-    char objects[2048] = "";
+    char names[DG_MAX_UNITS][64];
+    const char *objects[DG_MAX_UNITS + 1] = { NULL };
     for (int u = 0; u < config->unit_count; u++) {
         const dg_unit_build *unit = &context->float_builds[config->units[u]];
         char from[1200], to[1200];
+        snprintf(names[u], sizeof names[u], "%s.o", context->config->units[config->units[u]].name);
         snprintf(from, sizeof from, "%s/unit.o", unit->directory);
-        snprintf(to, sizeof to, "%s/%s.o", build->directory,
-                 context->config->units[config->units[u]].name);
+        snprintf(to, sizeof to, "%s/%s", build->directory, names[u]);
         if (link(from, to) != 0)
             return nn_error_set(err, NN_ERR_IO, "cannot link %s to %s: %s", from, to,
                                 strerror(errno));
-        strncat(objects, context->config->units[config->units[u]].name,
-                sizeof objects - strlen(objects) - 4);
-        strncat(objects, ".o ", sizeof objects - strlen(objects) - 1);
+        objects[u] = names[u];
     }
-    char kit[1024], libs_path[1100], command[4096];
-    snprintf(kit, sizeof kit, "%s/float/runner-kit", context->options->kit_directory);
-    snprintf(libs_path, sizeof libs_path, "%s/libs", kit);
-    FILE *libs_file = fopen(libs_path, "r");
-    char libs[1024] = "";
-    if (libs_file == NULL || fgets(libs, sizeof libs, libs_file) == NULL) {
-        if (libs_file)
-            fclose(libs_file);
-        return nn_error_set(err, NN_ERR_IO, "the runner kit %s is incomplete (run make)", kit);
+    return dg_link_runner(build, context, "float", objects, config->units, config->unit_count,
+                          err);
+}
+
+/* "model.yaml:L:C: " for a top-level key of a spec, or "model.yaml: ". */
+static void spec_place(char *out, size_t size, const char *path, const char *key)
+{
+    nn_yaml_document *document = NULL;
+    nn_error ignored;
+    nn_yaml_node *node = NULL;
+    if (nn_yaml_load(&document, path, &ignored) == NN_OK)
+        node = nn_yaml_get(document, nn_yaml_root(document), key);
+    if (node != NULL)
+        snprintf(out, size, "%s:%d:%d: ", path, nn_yaml_line(node), nn_yaml_column(node));
+    else
+        snprintf(out, size, "%s: ", path);
+    nn_yaml_free(document);
+}
+
+nn_status dg_check_train_preflight(const dg_config *config, int index, nn_error *err)
+{
+    const dg_check_config *check = &config->checks[index];
+    nn_dataset *train = NULL, *test = NULL;
+    nn_model_spec *spec = NULL;
+    nn_network *network = NULL;
+    nn_status status = dg_dataset_open(&train, &test, check->data, 1, 1, err);
+    if (status != NN_OK) {
+        nn_error_prefix(err, "dataset %s", check->data);
+        return status == NN_ERR_MEMORY ? status : NN_ERR_FORMAT;
     }
-    fclose(libs_file);
-    libs[strcspn(libs, "\n")] = '\0';
-    snprintf(command, sizeof command,
-             "cc -o runner '%s/lib/runner.o' %s '%s/lib/librunner.a' '%s/lib/libnnref.a' %s",
-             kit, objects, kit, kit, libs);
-    const char *argv[] = { "/bin/sh", "-c", command, NULL };
-    const char *read_only[] = { kit, NULL };
-    dg_sandbox_request request = { .argv = argv, .work_directory = build->directory,
-                                   .read_only_paths = read_only, .slot = context->options->slot,
-                                   .limits = context->build_limits };
-    dg_sandbox_result result;
-    nn_status status = dg_sandbox_run_retrying(&result, &request, context->sandbox, err);
-    if (status != NN_OK)
-        return status;
-    if (result.status == DG_SANDBOX_EXITED && result.exit_code == 0) {
-        build->state = DG_BUILD_OK;
-    } else {
-        build->state = DG_BUILD_FAILED;
-        snprintf(build->log_summary, sizeof build->log_summary,
-                 "the units did not link together (a function defined twice, or one "
-                 "missing?):\n%.180s", result.errors ? result.errors : "");
+    status = nn_model_spec_load(&spec, check->model, err);
+    if (status == NN_OK) {
+        nn_rng rng;
+        nn_rng_seed(&rng, 1);
+        status = nn_network_new(&network, spec, 1, &rng, err);
     }
-    dg_sandbox_result_release(&result);
-    return NN_OK;
+    char place[700], have[128], want[128];
+    if (status == NN_OK && !nn_shape_equal(&spec->input_shape, &train->sample_shape)) {
+        spec_place(place, sizeof place, check->model, "input");
+        status = nn_error_set(err, NN_ERR_FORMAT, "%sthe model's input %s does not match the "
+                              "samples %s of dataset %s", place,
+                              nn_shape_format(have, sizeof have, &spec->input_shape),
+                              nn_shape_format(want, sizeof want, &train->sample_shape),
+                              check->data);
+    }
+    size_t outputs = status == NN_OK ? nn_network_output_size(network) : 0;
+    size_t needed = (size_t)train->class_count * train->target_size;
+    if (status == NN_OK && spec->loss == NN_LOSS_SOFTMAX_CROSS_ENTROPY && outputs != needed) {
+        spec_place(place, sizeof place, check->model, "layers");
+        status = nn_error_set(err, NN_ERR_FORMAT, "%sthe model ends in %zu outputs per sample, "
+                              "but dataset %s needs %zu (%d classes)", place, outputs,
+                              check->data, needed, train->class_count);
+    }
+    nn_network_free(network);
+    nn_model_spec_free(spec);
+    nn_dataset_free(train);
+    nn_dataset_free(test);
+    return status;
 }
 
 nn_status dg_check_train(dg_check_result *check, dg_grade_context *context, int index,
@@ -178,7 +203,7 @@ nn_status dg_check_train(dg_check_result *check, dg_grade_context *context, int 
     int *predictions = calloc(predicted, sizeof *predictions);
     if (status == NN_OK && predictions == NULL)
         status = nn_error_set(err, NN_ERR_MEMORY, "out of memory");
-    if (status == NN_OK && !dg_judge_run(check, &run, "training")) {
+    if (status == NN_OK && !dg_judge_run(check, &run, &config->limits, "training")) {
         dg_reader reader;
         dg_reader_init(&reader, run.output, run.output_size);
         char message[512];

@@ -7,7 +7,9 @@
  */
 #include "config.h"
 
+#include "dlgrade.h"
 #include "kernels.h"
+#include "nn/network.h"
 #include "nn/yaml.h"
 
 #include <libgen.h>
@@ -25,6 +27,7 @@ typedef struct parser {
     size_t length;
     int problem_count;
     nn_error first;
+    bool units_broken;  /* units: was no mapping; checks naming functions would only echo it */
 } parser;
 
 static void problem(parser *p, const nn_yaml_node *node, const char *format, ...)
@@ -83,16 +86,89 @@ static bool key_known(const char *key, const char *const *keys)
     return false;
 }
 
-static void check_keys(parser *p, const nn_yaml_node *mapping, const char *what,
-                       const char *const *keys)
+/* The number of single-character edits from a to b (for suggestions). */
+static size_t edit_distance(const char *a, const char *b)
 {
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 31 || lb > 31)
+        return 99;
+    size_t row[32];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t above = row[j];
+            size_t best = diagonal + (a[i - 1] != b[j - 1]);
+            if (above + 1 < best)
+                best = above + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diagonal = above;
+        }
+    }
+    return row[lb];
+}
+
+/* Reports keys the mapping should not have; returns how many. */
+static int check_keys(parser *p, const nn_yaml_node *mapping, const char *what,
+                      const char *const *keys)
+{
+    int unknown = 0;
     for (int i = 0; i < nn_yaml_mapping_size(mapping); i++) {
         nn_yaml_node *key_node;
         const char *key = nn_yaml_mapping_key(p->document, mapping, i, &key_node);
-        if (key == NULL)
+        if (key == NULL) {
             problem(p, key_node, "%s: keys must be plain names", what);
-        else if (!key_known(key, keys))
-            problem(p, key_node, "%s: unknown key '%s'", what, key);
+            unknown++;
+        } else if (!key_known(key, keys)) {
+            const char *closest = NULL;
+            for (int k = 0; keys[k] != NULL; k++)
+                if (edit_distance(key, keys[k]) <= 2
+                    && (closest == NULL || edit_distance(key, keys[k]) < edit_distance(key, closest)))
+                    closest = keys[k];
+            if (closest != NULL)
+                problem(p, key_node, "%s: unknown key '%s' (did you mean '%s'?)", what, key,
+                        closest);
+            else
+                problem(p, key_node, "%s: unknown key '%s'", what, key);
+            unknown++;
+        }
+    }
+    return unknown;
+}
+
+/* A key given twice in one mapping is refused anywhere in the document:
+ * the YAML reader keeps both, and which one a lookup finds is an
+ * accident. Aliases make the document a graph, so the walk is bounded. */
+static void check_duplicate_keys(parser *p, nn_yaml_node *node, int depth, long *budget)
+{
+    if (node == NULL || depth > 64 || --*budget < 0)
+        return;
+    if (nn_yaml_is_sequence(node)) {
+        for (int i = 0; i < nn_yaml_sequence_size(node) && *budget >= 0; i++)
+            check_duplicate_keys(p, nn_yaml_sequence_item(p->document, node, i), depth + 1,
+                                 budget);
+        return;
+    }
+    if (!nn_yaml_is_mapping(node))
+        return;
+    int size = nn_yaml_mapping_size(node);
+    for (int i = 0; i < size && *budget >= 0; i++) {
+        nn_yaml_node *key_node;
+        const char *key = nn_yaml_mapping_key(p->document, node, i, &key_node);
+        for (int j = 0; key != NULL && j < i; j++) {
+            nn_yaml_node *earlier_node;
+            const char *earlier = nn_yaml_mapping_key(p->document, node, j, &earlier_node);
+            if (earlier != NULL && strcmp(earlier, key) == 0) {
+                problem(p, key_node, "key '%s' is given twice in one mapping (first at line %d)",
+                        key, nn_yaml_line(earlier_node));
+                break;
+            }
+        }
+        check_duplicate_keys(p, nn_yaml_mapping_value(p->document, node, i), depth + 1, budget);
     }
 }
 
@@ -154,6 +230,7 @@ static void parse_units(parser *p, const nn_yaml_node *node)
     dg_config *config = p->config;
     if (!nn_yaml_is_mapping(node)) {
         problem(p, node, "units must be a mapping from unit name to {file, functions}");
+        p->units_broken = true;
         return;
     }
     for (int i = 0; i < nn_yaml_mapping_size(node) && config->unit_count < DG_MAX_UNITS; i++) {
@@ -226,6 +303,119 @@ static void resolve(parser *p, char *out, size_t size, const nn_yaml_node *node,
         problem(p, node, "%s '%s' cannot be read (looked for %s)", what, relative, out);
 }
 
+/* The library unit whose solution a layer type, loss or optimizer of a
+ * model spec runs (what the network code calls), or NULL for one that
+ * runs no solution. */
+static const char *unit_of_part(const char *part)
+{
+    static const char *const parts[][2] = {
+        { "linear", "linear" },           { "relu", "relu" },
+        { "leaky_relu", "leaky_relu" },   { "prelu", "prelu" },
+        { "sigmoid", "sigmoid" },         { "tanh", "tanh" },
+        { "softmax", "softmax" },         { "dropout", "dropout" },
+        { "batchnorm", "batchnorm" },     { "flatten", "flatten" },
+        { "max_pool", "max_pool2d" },     { "avg_pool", "avg_pool2d" },
+        { "global_avg_pool", "global_avg_pool2d" }, { "upsample", "upsample2d" },
+        { "softmax_cross_entropy", "softmax_cross_entropy" },
+        { "bce_with_logits", "bce_with_logits_loss" }, { "mse", "mse_loss" },
+        { "l1", "l1_loss" },              { "sgd", "sgd" },
+        { "adam", "adam" },               { "rmsprop", "rmsprop" },
+    };
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+        if (strcmp(parts[i][0], part) == 0)
+            return parts[i][1];
+    return NULL;
+}
+
+/* Whether the training runner of check has unit's solution: the check
+ * links the student's, or the assignment provides the reference's. Any
+ * other unit comes as a stub (see dg_link_runner). */
+static bool unit_available(const dg_config *config, const dg_check_config *check,
+                           const char *unit)
+{
+    for (int u = 0; u < check->unit_count; u++)
+        if (strcmp(config->units[check->units[u]].name, unit) == 0)
+            return true;
+    for (int i = 0; i < config->provided_count; i++)
+        if (strcmp(config->provided[i], unit) == 0)
+            return true;
+    return false;
+}
+
+/* "path:line:col: " of a top-level key of a spec (or of a key inside
+ * `within`), or "path: ". */
+static void spec_place(char *out, size_t size, const char *path, const char *within,
+                       const char *key)
+{
+    nn_yaml_document *document = NULL;
+    nn_error ignored;
+    nn_yaml_node *node = NULL;
+    if (nn_yaml_load(&document, path, &ignored) == NN_OK) {
+        node = nn_yaml_root(document);
+        if (within != NULL)
+            node = nn_yaml_is_mapping(node) ? nn_yaml_get(document, node, within) : NULL;
+        node = nn_yaml_is_mapping(node) ? nn_yaml_get(document, node, key) : NULL;
+    }
+    if (node != NULL)
+        snprintf(out, size, "%s:%d:%d: ", path, nn_yaml_line(node), nn_yaml_column(node));
+    else
+        snprintf(out, size, "%s: ", path);
+    nn_yaml_free(document);
+}
+
+/* A train check's model spec must load, a network must be buildable from
+ * it (its layers' shapes agree), and every unit it runs must be one the
+ * check grades or the assignment provides: the runner holds only stubs
+ * of the others. A broken spec is the instructor's error, never a
+ * student's failed check. Messages are located in the spec. */
+static void validate_model(parser *p, const dg_check_config *check)
+{
+    nn_model_spec *spec = NULL;
+    nn_network *network = NULL;
+    nn_error err;
+    nn_error_clear(&err);
+    nn_status status = nn_model_spec_load(&spec, check->model, &err);
+    if (status == NN_OK) {
+        nn_rng rng;
+        nn_rng_seed(&rng, 1);
+        status = nn_network_new(&network, spec, 1, &rng, &err);
+    }
+    if (!accept(p, status, &err)) {
+        nn_network_free(network);
+        nn_model_spec_free(spec);
+        return;
+    }
+    char line[700];
+    for (int l = 0; l < spec->layer_count; l++) {
+        const nn_layer_spec *layer = &spec->layers[l];
+        const char *unit = unit_of_part(layer->type);
+        if (unit != NULL && !unit_available(p->config, check, unit)) {
+            snprintf(line, sizeof line, "%s:%d:%d: layer %s runs unit %s, which check %s does "
+                     "not grade and the assignment does not provide (add it to provided:)",
+                     check->model, layer->line, layer->column, layer->name, unit, check->id);
+            nn_error_set(&err, NN_ERR_FORMAT, "%s", line);
+            accept(p, NN_ERR_FORMAT, &err);
+        }
+    }
+    const char *parts[][3] = { { nn_loss_kind_name(spec->loss), NULL, "loss" },
+                               { nn_optimizer_kind_name(spec->train.optimizer.kind), "train",
+                                 "optimizer" } };
+    for (int i = 0; i < 2; i++) {
+        const char *unit = unit_of_part(parts[i][0]);
+        if (unit == NULL || unit_available(p->config, check, unit))
+            continue;
+        char place[600];
+        spec_place(place, sizeof place, check->model, parts[i][1], parts[i][2]);
+        snprintf(line, sizeof line, "%s%s %s runs unit %s, which check %s does not grade and "
+                 "the assignment does not provide (add it to provided:)", place, parts[i][2],
+                 parts[i][0], unit, check->id);
+        nn_error_set(&err, NN_ERR_FORMAT, "%s", line);
+        accept(p, NN_ERR_FORMAT, &err);
+    }
+    nn_network_free(network);
+    nn_model_spec_free(spec);
+}
+
 static int unit_of_function(const dg_config *config, const char *function)
 {
     for (int u = 0; u < config->unit_count; u++)
@@ -251,7 +441,7 @@ static void parse_check(parser *p, dg_check_config *check, const nn_yaml_node *n
         problem(p, node, "a check must be a mapping with id, kind and points");
         return;
     }
-    check_keys(p, node, "check", keys);
+    int unknown_keys = check_keys(p, node, "check", keys);
     nn_yaml_node *id = nn_yaml_get(p->document, node, "id");
     if (id == NULL)
         problem(p, node, "a check has no id");
@@ -282,8 +472,8 @@ static void parse_check(parser *p, dg_check_config *check, const nn_yaml_node *n
     check->kind = (dg_check_kind)kind_index;
 
     nn_yaml_node *points = nn_yaml_get(p->document, node, "points");
-    if (points == NULL && check->kind != DG_CHECK_QUIZ)
-        problem(p, node, "check %s has no points", check->id);
+    if (points == NULL && check->kind != DG_CHECK_QUIZ && unknown_keys == 0)
+        problem(p, node, "check %s has no points", check->id);   /* else: misspelt, said */
     check->points = get_number(p, node, "points", 0, 0, 1000);
 
     check->visibility = DG_VISIBLE_PUBLIC;
@@ -312,7 +502,7 @@ static void parse_check(parser *p, dg_check_config *check, const nn_yaml_node *n
         }
         copy_string(p, check->function, sizeof check->function, function, "function");
         check->unit = unit_of_function(config, check->function);
-        if (check->unit < 0)
+        if (check->unit < 0 && !p->units_broken)
             problem(p, function, "check %s: function %s is not in any unit", check->id,
                     check->function);
         if (check->kind == DG_CHECK_GRADCHECK) {
@@ -337,6 +527,9 @@ static void parse_check(parser *p, dg_check_config *check, const nn_yaml_node *n
         nn_yaml_node *data = nn_yaml_get(p->document, node, "data");
         if (data != NULL)
             copy_string(p, check->data, sizeof check->data, data, "data");
+        if (check->data[0] != '\0' && !dg_dataset_known(check->data))
+            problem(p, data ? data : node, "check %s: unknown dataset '%s' (known: %s)",
+                    check->id, check->data, dg_dataset_names());
         nn_yaml_node *units = nn_yaml_get(p->document, node, "units");
         if (!nn_yaml_is_sequence(units)) {
             problem(p, units ? units : node, "check %s (train) needs a list of units",
@@ -354,6 +547,8 @@ static void parse_check(parser *p, dg_check_config *check, const nn_yaml_node *n
                     check->units[check->unit_count++] = index;
             }
         }
+        if (check->model[0] != '\0' && access(check->model, R_OK) == 0)
+            validate_model(p, check);
         check->epochs = (int)get_number(p, node, "epochs", 1, 1, 1000);
         check->train_samples = (int)get_number(p, node, "train_samples", 0, 0, 1e7);
         nn_yaml_node *threshold = nn_yaml_get(p->document, node, "threshold");
@@ -408,13 +603,15 @@ static void parse_check(parser *p, dg_check_config *check, const nn_yaml_node *n
 static void parse_root(parser *p)
 {
     static const char *const keys[] = { "assignment", "title", "total_points", "units", "limits",
-                                        "checks", "provided", NULL };
+                                        "build_limits", "checks", "provided", NULL };
     dg_config *config = p->config;
     nn_yaml_node *root = nn_yaml_root(p->document);
     if (!nn_yaml_is_mapping(root)) {
         problem(p, root, "assignment.yaml must be a mapping with assignment, units and checks");
         return;
     }
+    long budget = 100000;
+    check_duplicate_keys(p, root, 0, &budget);
     check_keys(p, root, "assignment", keys);
     nn_yaml_node *name = nn_yaml_get(p->document, root, "assignment");
     if (name == NULL)
@@ -458,6 +655,16 @@ static void parse_root(parser *p)
     if (limits != NULL)
         parse_limits(p, limits, &defaults);
 
+    config->build_limits = dg_sandbox_default_limits();
+    config->build_limits.cpu_seconds = 30;
+    config->build_limits.wall_seconds = 60;
+    config->build_limits.memory_bytes = (size_t)1 << 30;
+    config->build_limits.max_processes = 16;
+    config->build_limits.max_output_bytes = 64 << 10;
+    nn_yaml_node *build_limits = nn_yaml_get(p->document, root, "build_limits");
+    if (build_limits != NULL)
+        parse_limits(p, build_limits, &config->build_limits);
+
     nn_yaml_node *checks = nn_yaml_get(p->document, root, "checks");
     if (!nn_yaml_is_sequence(checks) || nn_yaml_sequence_size(checks) == 0) {
         problem(p, checks ? checks : root, "checks must be a non-empty list");
@@ -487,7 +694,8 @@ static void check_totals(parser *p)
         sum += check->points;
     }
     if (config->total_points > 0 && fabs(sum - config->total_points) > 1e-9)
-        problem(p, NULL, "the checks' points add up to %g, but total_points is %g", sum,
+        problem(p, nn_yaml_get(p->document, nn_yaml_root(p->document), "total_points"),
+                "the checks' points add up to %g, but total_points is %g", sum,
                 config->total_points);
     for (int u = 0; u < config->unit_count; u++) {
         bool graded = false;
@@ -497,9 +705,14 @@ static void check_totals(parser *p)
             for (int k = 0; k < check->unit_count; k++)
                 graded |= check->units[k] == u;
         }
-        if (!graded)
-            problem(p, NULL, "unit %s (line %d) is never graded by a check",
-                    config->units[u].name, config->units[u].line);
+        if (!graded) {
+            /* units[u] came from the u-th key of the units mapping */
+            nn_yaml_node *units = nn_yaml_get(p->document, nn_yaml_root(p->document), "units");
+            nn_yaml_node *key_node = NULL;
+            if (nn_yaml_is_mapping(units) && u < nn_yaml_mapping_size(units))
+                nn_yaml_mapping_key(p->document, units, u, &key_node);
+            problem(p, key_node, "unit %s is never graded by a check", config->units[u].name);
+        }
     }
 }
 

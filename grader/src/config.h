@@ -10,6 +10,7 @@
  *         file: linear.c
  *         functions: [nn_linear_forward, nn_linear_backward]
  *     limits: {cpu_seconds: 10, memory_mb: 512}
+ *     build_limits: {cpu_seconds: 30, memory_mb: 1024}
  *     checks:
  *       - id: linear-forward
  *         name: Linear layer, forward pass
@@ -98,6 +99,10 @@ typedef struct dg_config {
      * reference/src/<name>.c files. */
     int provided_count;
     char provided[DG_MAX_UNITS][48];
+    /* Compiling and linking a unit in the sandbox (`build_limits:`):
+     * by default 30 s CPU, 60 s wall, 1 GiB, 16 processes, 64 KiB of
+     * compiler messages. */
+    dg_sandbox_limits build_limits;
 } dg_config;
 
 /* Loads and validates. On failure the status is NN_ERR_FORMAT (or

@@ -17,7 +17,11 @@
 #include "quiz.h"
 #include "submission.h"
 
+#include "nn/fashion_mnist.h"
+
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -116,6 +120,127 @@ nn_status dg_sandbox_run_retrying(dg_sandbox_result *result, const dg_sandbox_re
                         result->message);
 }
 
+/* The kit's one-line files (cflags, libs); NULL when missing. */
+static char *kit_file(const char *kit, const char *name)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/%s", kit, name);
+    return read_small_file(path);
+}
+
+/* The summary of a failed link: the first of the units' own functions the
+ * linker could not find, said plainly, or a pointer to the log. */
+static void link_failure_summary(dg_unit_build *build, const dg_grade_context *context,
+                                 const int *units, int unit_count, const char *log)
+{
+    for (int u = 0; u < unit_count; u++) {
+        const dg_unit *unit = &context->config->units[units[u]];
+        for (int f = 0; f < unit->function_count; f++) {
+            char needle[128];
+            snprintf(needle, sizeof needle, "undefined reference to `%s'", unit->functions[f]);
+            if (log != NULL && strstr(log, needle) != NULL) {
+                snprintf(build->log_summary, sizeof build->log_summary,
+                         "%s does not define %s (the link failed: see the build log)",
+                         unit->file, unit->functions[f]);
+                return;
+            }
+        }
+    }
+    snprintf(build->log_summary, sizeof build->log_summary,
+             "the runner did not link (a function missing, or defined twice?): see the "
+             "build log");
+}
+
+/* Appends " 'NAME.o'" to a list of archive members. */
+static void add_member(char *members, size_t size, const char *name)
+{
+    char member[80], member_quoted[200];
+    snprintf(member, sizeof member, "%s.o", name);
+    quoted(member_quoted, sizeof member_quoted, member);
+    strncat(members, " ", size - strlen(members) - 1);
+    strncat(members, member_quoted, size - strlen(members) - 1);
+}
+
+nn_status dg_link_runner(dg_unit_build *build, dg_grade_context *context, const char *precision,
+                         const char *const *objects, const int *units, int unit_count,
+                         nn_error *err)
+{
+    char kit[1024], kit_quoted[1100];
+    snprintf(kit, sizeof kit, "%s/%s/runner-kit", context->options->kit_directory, precision);
+    quoted(kit_quoted, sizeof kit_quoted, kit);
+    char *libs = kit_file(kit, "libs");
+    char *solutions = kit_file(kit, "lib/solution-units");
+    if (libs == NULL || solutions == NULL) {
+        free(libs);
+        free(solutions);
+        return nn_error_set(err, NN_ERR_IO, "the runner kit %s is incomplete (run make)", kit);
+    }
+    /* What the runner may hold of the reference: all of it except the
+     * graded units' objects (a function missing from the submission must
+     * be an undefined reference, never the reference's code in its place)
+     * and the solutions of units the assignment does not provide, which
+     * come as stubs, as in the student template: the sandbox never holds
+     * a solution the students were not given. */
+    char graded[2048] = "", withheld[2048] = "";
+    for (int u = 0; u < unit_count; u++) {
+        const char *file = context->config->units[units[u]].file;
+        char stem[64];
+        snprintf(stem, sizeof stem, "%.*s", (int)strlen(file) - 2, file);
+        add_member(graded, sizeof graded, stem);
+    }
+    for (char *save = NULL, *unit = strtok_r(solutions, " \n", &save); unit != NULL;
+         unit = strtok_r(NULL, " \n", &save)) {
+        bool provided = false;
+        for (int p = 0; p < context->config->provided_count; p++)
+            provided |= strcmp(context->config->provided[p], unit) == 0;
+        if (!provided)
+            add_member(withheld, sizeof withheld, unit);
+    }
+    free(solutions);
+    char object_list[1024] = "";
+    for (int i = 0; objects[i] != NULL; i++) {
+        char object_quoted[200];
+        quoted(object_quoted, sizeof object_quoted, objects[i]);
+        strncat(object_list, " ", sizeof object_list - strlen(object_list) - 1);
+        strncat(object_list, object_quoted, sizeof object_list - strlen(object_list) - 1);
+    }
+    char command[12288];
+    snprintf(command, sizeof command,
+             "cp %s/lib/libnnref.a others.a && cp %s/lib/libnnstub.a stubs.a && "
+             "chmod u+w others.a stubs.a && ar d others.a%s%s && ar d stubs.a%s && "
+             "cc -o runner %s/lib/runner.o%s -Wl,--start-group %s/lib/librunner.a others.a "
+             "stubs.a -Wl,--end-group %s && rm -f others.a stubs.a",
+             kit_quoted, kit_quoted, graded, withheld, graded, kit_quoted, object_list,
+             kit_quoted, libs);
+    free(libs);
+    const char *argv[] = { "/bin/sh", "-c", command, NULL };
+    const char *read_only[] = { kit, NULL };
+    dg_sandbox_request request = {
+        .argv = argv,
+        .work_directory = build->directory,
+        .read_only_paths = read_only,
+        .hidden_paths = context->hidden_paths,
+        .slot = context->options->slot,
+        .limits = context->build_limits,
+    };
+    dg_sandbox_result result;
+    nn_status status = dg_sandbox_run_retrying(&result, &request, context->sandbox, err);
+    if (status != NN_OK)
+        return status;
+    dg_append_build_log(context, unit_count == 1 ? context->config->units[units[0]].name
+                                                 : "training runner",
+                        precision, result.errors, result.output, result.output_size);
+    if (result.status == DG_SANDBOX_EXITED && result.exit_code == 0) {
+        build->state = DG_BUILD_OK;
+        snprintf(build->runner, sizeof build->runner, "%s/runner", build->directory);
+    } else {
+        build->state = DG_BUILD_FAILED;
+        link_failure_summary(build, context, units, unit_count, result.errors);
+    }
+    dg_sandbox_result_release(&result);
+    return NN_OK;
+}
+
 nn_status dg_build_unit(dg_unit_build *build, dg_grade_context *context, int unit_index,
                         const char *precision, nn_error *err)
 {
@@ -140,35 +265,29 @@ nn_status dg_build_unit(dg_unit_build *build, dg_grade_context *context, int uni
     if (status != NN_OK)
         return status;
 
-    char kit[1024], kit_quoted[1100], file_quoted[200];
+    char kit[1024], include[1100], include_quoted[1200], file_quoted[200];
     snprintf(kit, sizeof kit, "%s/%s/runner-kit", context->options->kit_directory, precision);
-    quoted(kit_quoted, sizeof kit_quoted, kit);
+    snprintf(include, sizeof include, "%s/include", kit);
+    quoted(include_quoted, sizeof include_quoted, include);
     quoted(file_quoted, sizeof file_quoted, unit->file);
-    char cflags_path[1100], libs_path[1100];
-    snprintf(cflags_path, sizeof cflags_path, "%s/cflags", kit);
-    snprintf(libs_path, sizeof libs_path, "%s/libs", kit);
-    char *cflags = read_small_file(cflags_path), *libs = read_small_file(libs_path);
-    if (cflags == NULL || libs == NULL) {
-        free(cflags);
-        free(libs);
+    char *cflags = kit_file(kit, "cflags");
+    if (cflags == NULL)
         return nn_error_set(err, NN_ERR_IO, "the runner kit %s is incomplete (run make)", kit);
-    }
-    /* Compile the student's file alone (warnings shown, not fatal), then
-     * link it before the reference library, whose own copy of the unit is
-     * then never pulled in. */
+    /* The compiler sees the kit's headers and nothing else of it: what a
+     * source can make the compiler read (#include, the assembler's
+     * .incbin) never reaches the compiled reference. Warnings are shown,
+     * not fatal. */
     char command[8192];
-    snprintf(command, sizeof command,
-             "cc %s -g -Wall -Wextra -I%s/include -c %s -o unit.o && "
-             "cc -o runner %s/lib/runner.o unit.o %s/lib/librunner.a %s/lib/libnnref.a %s",
-             cflags, kit_quoted, file_quoted, kit_quoted, kit_quoted, kit_quoted, libs);
+    snprintf(command, sizeof command, "cc %s -g -Wall -Wextra -I%s -c %s -o unit.o", cflags,
+             include_quoted, file_quoted);
     free(cflags);
-    free(libs);
     const char *argv[] = { "/bin/sh", "-c", command, NULL };
-    const char *read_only[] = { kit, NULL };
+    const char *read_only[] = { include, NULL };
     dg_sandbox_request request = {
         .argv = argv,
         .work_directory = build->directory,
         .read_only_paths = read_only,
+        .hidden_paths = context->hidden_paths,
         .slot = context->options->slot,
         .limits = context->build_limits,
     };
@@ -179,26 +298,32 @@ nn_status dg_build_unit(dg_unit_build *build, dg_grade_context *context, int uni
     /* Compiler messages go to the report, cut to a readable length. */
     dg_append_build_log(context, unit->name, precision, result.errors, result.output,
                         result.output_size);
-    if (result.status == DG_SANDBOX_EXITED && result.exit_code == 0) {
-        build->state = DG_BUILD_OK;
-        snprintf(build->runner, sizeof build->runner, "%s/runner", build->directory);
-    } else {
+    bool compiled = result.status == DG_SANDBOX_EXITED && result.exit_code == 0;
+    if (!compiled) {
         build->state = DG_BUILD_FAILED;
+        /* Which time limit fired depends on the machine's load: the
+         * summary, which the reports show, says only "time limit". */
+        bool slow = result.status == DG_SANDBOX_CPU_LIMIT || result.status == DG_SANDBOX_WALL_LIMIT;
         snprintf(build->log_summary, sizeof build->log_summary,
-                 "%s did not compile or link (%s): see the build log",
-                 unit->file,
+                 "%s did not compile (%s): see the build log", unit->file,
                  result.status == DG_SANDBOX_EXITED ? "compiler errors"
+                 : slow                             ? "time limit"
                                                     : dg_sandbox_status_name(result.status));
     }
     dg_sandbox_result_release(&result);
-    return NN_OK;
+    if (!compiled)
+        return NN_OK;
+    /* Then the runner: the harness, this unit, the reference for the rest. */
+    const char *objects[] = { "unit.o", NULL };
+    return dg_link_runner(build, context, precision, objects, &unit_index, 1, err);
 }
 
 /* ---- outcomes of a runner ---------------------------------------------------- */
 
 /* Sets check's outcome from a finished run that did not answer; returns
  * false when the run did answer (exited 0) and the output should be read. */
-bool dg_judge_run(dg_check_result *check, const dg_sandbox_result *run, const char *what)
+bool dg_judge_run(dg_check_result *check, const dg_sandbox_result *run,
+                  const dg_sandbox_limits *limits, const char *what)
 {
     switch (run->status) {
     case DG_SANDBOX_EXITED:
@@ -215,10 +340,16 @@ bool dg_judge_run(dg_check_result *check, const dg_sandbox_result *run, const ch
         break;
     case DG_SANDBOX_CPU_LIMIT:
     case DG_SANDBOX_WALL_LIMIT:
+        /* The limits, not the measurements, and not which limit fired:
+         * under load a busy loop can reach the wall limit first, and the
+         * report must not change from one grading to the next. */
         check->outcome = DG_OUTCOME_TIMEOUT;
-        dg_check_printf(check, "%s ran out of time (%s: %.1f s CPU, %.1f s wall); look for an "
-                        "endless loop\n", what, dg_sandbox_status_name(run->status),
-                        run->cpu_seconds, run->wall_seconds);
+        dg_check_printf(check, "%s did not finish within its time limits (%g s of CPU time, %g "
+                        "s in all); look for an endless loop, or a wait that never ends\n",
+                        what, limits->cpu_seconds, limits->wall_seconds);
+        if (run->output_truncated)
+            dg_check_printf(check, "it had also printed more output than allowed; remove "
+                            "debugging prints\n");
         break;
     case DG_SANDBOX_MEMORY_LIMIT:
         check->outcome = DG_OUTCOME_MEMORY;
@@ -274,26 +405,39 @@ nn_status dg_run_runner(dg_sandbox_result *result, dg_grade_context *context,
                         const dg_sandbox_limits *limits, bool valgrind, nn_error *err)
 {
     const char *plain[] = { "/work/runner", NULL };
-    const char *checked[] = { "/usr/bin/valgrind", "--error-exitcode=0", "--leak-check=full",
-                              "--show-leak-kinds=definite", "--errors-for-leak-kinds=definite",
-                              "--num-callers=12", "/work/runner", NULL };
+    /* Valgrind's log goes to descriptor 3, which the grader reads as the
+     * program's stderr, while the program's own stderr goes nowhere: what
+     * the submission prints cannot pass for Valgrind's verdict. */
+    const char *checked[] = { "/bin/sh", "-c",
+                              "exec /usr/bin/valgrind --log-fd=3 --error-exitcode=0 "
+                              "--leak-check=full --show-leak-kinds=definite "
+                              "--errors-for-leak-kinds=definite --child-silent-after-fork=yes "
+                              "--num-callers=12 /work/runner 3>&2 2>/dev/null",
+                              NULL };
     dg_sandbox_request run = {
         .argv = valgrind ? checked : plain,
         .work_directory = build->directory,
+        .hidden_paths = context->hidden_paths,
         .slot = context->options->slot,
         .input = request,
         .input_size = request_size,
-        .limits = *limits,
+        .limits = dg_runner_limits(limits, valgrind),
     };
+    return dg_sandbox_run_retrying(result, &run, context->sandbox, err);
+}
+
+dg_sandbox_limits dg_runner_limits(const dg_sandbox_limits *limits, bool valgrind)
+{
+    dg_sandbox_limits used = *limits;
     if (valgrind) {
         /* Valgrind runs code about 30 times slower and needs its own memory. */
-        run.limits.cpu_seconds *= 30;
-        run.limits.wall_seconds = 2 * run.limits.cpu_seconds + 5;
-        run.limits.memory_bytes *= 2;
-        run.limits.max_output_bytes = run.limits.max_output_bytes < (1u << 20)
-                                          ? (1u << 20) : run.limits.max_output_bytes;
+        used.cpu_seconds *= 30;
+        used.wall_seconds = 2 * used.cpu_seconds + 5;
+        used.memory_bytes *= 2;
+        used.max_output_bytes = used.max_output_bytes < (1u << 20) ? (1u << 20)
+                                                                   : used.max_output_bytes;
     }
-    return dg_sandbox_run_retrying(result, &run, context->sandbox, err);
+    return used;
 }
 
 /* Builds every unit a check needs (once per run); false with the check
@@ -351,6 +495,33 @@ static nn_status run_check(dg_check_result *check, dg_grade_context *context, in
     return NN_OK;
 }
 
+/* A workspace is named "dlgrade-PID-XXXXXX" after its grader. One whose
+ * grader is gone (killed with SIGKILL, which nothing can catch) is
+ * removed by the next grader that looks in the same folder; a live pid,
+ * even a stranger's, keeps it. */
+static void remove_stale_workspaces(const char *temporary)
+{
+    DIR *dir = opendir(temporary);
+    if (dir == NULL)
+        return;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        long pid = -1;
+        char suffix[8] = "";
+        int used = 0;
+        if (sscanf(entry->d_name, "dlgrade-%ld-%7[A-Za-z0-9]%n", &pid, suffix, &used) != 2
+            || entry->d_name[used] != '\0' || strlen(suffix) != 6 || pid <= 1)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char path[1200];
+        snprintf(path, sizeof path, "%s/%s", temporary, entry->d_name);
+        nn_error ignored;
+        dg_remove_tree(path, &ignored);
+    }
+    closedir(dir);
+}
+
 static void timestamp(char *out, size_t size)
 {
     time_t now = time(NULL);
@@ -369,21 +540,33 @@ nn_status dg_grade(dg_report *report, const dg_config *config, const char *submi
         return nn_error_set(err, NN_ERR_MEMORY, "out of memory");
     *context = (dg_grade_context){ .config = config, .options = options, .sandbox = sandbox,
                                    .report = report };
-    context->build_limits = dg_sandbox_default_limits();
-    context->build_limits.cpu_seconds = 30;
-    context->build_limits.wall_seconds = 60;
-    context->build_limits.memory_bytes = (size_t)1 << 30;
-    context->build_limits.max_processes = 16;
-    context->build_limits.max_output_bytes = 64 << 10;
+    context->build_limits = config->build_limits;
 
     snprintf(report->assignment, sizeof report->assignment, "%s", config->name);
     snprintf(report->submission, sizeof report->submission, "%s", submission);
     report->seed = options->seed;
     timestamp(report->started_at, sizeof report->started_at);
     report->sandbox_notes = strdup(sandbox->notes);
+    /* The test labels must not be readable from the sandbox, which shows
+     * /usr whole: hide the datasets' folders. */
+    const char *datasets[] = { "/usr/share/datasets", nn_fashion_mnist_default_directory() };
+    int hidden = 0;
+    for (int i = 0; i < 2; i++) {
+        char resolved[PATH_MAX];
+        if (realpath(datasets[i], resolved) != NULL && strcmp(resolved, "/") != 0
+            && strlen(resolved) < sizeof context->hidden_storage[0]) {
+            snprintf(context->hidden_storage[hidden], sizeof context->hidden_storage[hidden],
+                     "%s", resolved);
+            context->hidden_paths[hidden] = context->hidden_storage[hidden];
+            hidden++;
+        }
+    }
+    context->hidden_paths[hidden] = NULL;
 
     const char *temporary = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(context->workspace, sizeof context->workspace, "%s/dlgrade-XXXXXX", temporary);
+    remove_stale_workspaces(temporary);
+    snprintf(context->workspace, sizeof context->workspace, "%s/dlgrade-%ld-XXXXXX", temporary,
+             (long)getpid());
     nn_status status = NN_OK;
     if (mkdtemp(context->workspace) == NULL) {
         status = nn_error_set(err, NN_ERR_IO, "cannot create a workspace in %s: %s", temporary,
@@ -401,6 +584,16 @@ nn_status dg_grade(dg_report *report, const dg_config *config, const char *submi
         status = dg_submission_unpack(submission, context->submission_root, &limits, err);
         if (status != NN_OK)
             nn_error_prefix(err, "submission %s", submission);
+    }
+    /* Datasets and model specs before any student code: a broken one is
+     * bad input (exit 2), and nothing is graded. */
+    for (int i = 0; status == NN_OK && i < config->check_count; i++) {
+        if (config->checks[i].kind != DG_CHECK_TRAIN
+            || (options->public_only && config->checks[i].visibility != DG_VISIBLE_PUBLIC))
+            continue;
+        status = dg_check_train_preflight(config, i, err);
+        if (status != NN_OK)
+            nn_error_prefix(err, "check %s", config->checks[i].id);
     }
     for (int i = 0; status == NN_OK && i < config->check_count; i++) {
         const dg_check_config *config_check = &config->checks[i];

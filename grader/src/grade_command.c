@@ -1,6 +1,6 @@
 /*
  * grade_command.c - `dlgrade grade SUBMISSION -a ASSIGNMENT -o OUTDIR
- * [--public-only] [--seed N]` and `dlgrade validate ASSIGNMENT`.
+ * [--public-only] [--seed N] [--slot N]` and `dlgrade validate ASSIGNMENT`.
  *
  * Exit status: 0 every check passed, 1 some check failed, 2 bad input
  * (usage, config, submission, dataset) and nothing graded, 3 the grader
@@ -65,11 +65,15 @@ void dg_kit_directory(char *out, size_t size)
 static void grade_usage(FILE *out)
 {
     fputs("usage: dlgrade grade SUBMISSION -a ASSIGNMENT -o OUTDIR [--public-only] [--seed N]\n"
+          "                     [--slot N]\n"
           "  SUBMISSION   a folder or a .tar.gz\n"
           "  ASSIGNMENT   a folder with assignment.yaml, or a name under assignments/\n"
           "  OUTDIR       where results.json, junit.xml, report.md and report.html go\n"
           "  --public-only  run only the public checks (what students and CI see)\n"
           "  --seed N     seed of every generated input (default 1)\n"
+          "  --slot N     sandbox slot: student code runs as uid 60000 + N (default 0);\n"
+          "               graders running at once may share a slot, but a slot of its\n"
+          "               own lets each tell its processes apart\n"
           "  --quiet      no progress lines\n",
           out);
 }
@@ -80,6 +84,7 @@ int dg_command_grade(int argc, char **argv)
         { "assignment", required_argument, NULL, 'a' }, { "output", required_argument, NULL, 'o' },
         { "public-only", no_argument, NULL, 'p' },      { "seed", required_argument, NULL, 's' },
         { "quiet", no_argument, NULL, 'q' },            { "help", no_argument, NULL, 'h' },
+        { "slot", required_argument, NULL, 'S' },
         { NULL, 0, NULL, 0 },
     };
     const char *assignment = NULL, *output = NULL;
@@ -101,6 +106,19 @@ int dg_command_grade(int argc, char **argv)
                         optarg);
                 return DG_EXIT_USAGE;
             }
+            break;
+        }
+        case 'S': {
+            char *end;
+            errno = 0;
+            long slot = strtol(optarg, &end, 10);
+            if (end == optarg || *end != '\0' || errno != 0 || slot < 0
+                || slot >= DG_SANDBOX_MAX_SLOTS) {
+                fprintf(stderr, "dlgrade grade: --slot needs an integer from 0 to %d, not '%s'\n",
+                        DG_SANDBOX_MAX_SLOTS - 1, optarg);
+                return DG_EXIT_USAGE;
+            }
+            grade.slot = (int)slot;
             break;
         }
         case 'h': grade_usage(stdout); return DG_EXIT_OK;
@@ -132,8 +150,9 @@ int dg_command_grade(int argc, char **argv)
     char *problems = NULL;
     nn_status status = dg_config_load(config, config_path, &problems, &err);
     if (status != NN_OK) {
-        fprintf(stderr, "dlgrade grade: the assignment is not valid:\n%s",
-                problems ? problems : err.message);
+        const char *text = problems ? problems : err.message;
+        fprintf(stderr, "dlgrade grade: the assignment is not valid:\n%s%s", text,
+                text[0] != '\0' && text[strlen(text) - 1] == '\n' ? "" : "\n");
         free(problems);
         free(config);
         return DG_EXIT_USAGE;
@@ -185,8 +204,9 @@ int dg_command_validate(int argc, char **argv)
     nn_status status = dg_config_load(config, config_path, &problems, &err);
     int problem_count = 0;
     if (status != NN_OK) {
-        fputs(problems ? problems : err.message, stderr);
-        if (problems == NULL)
+        const char *text = problems ? problems : err.message;
+        fputs(text, stderr);
+        if (text[0] == '\0' || text[strlen(text) - 1] != '\n')
             fputc('\n', stderr);
         problem_count = 1;
     } else {

@@ -436,6 +436,30 @@ static void build_bwrap_args(arg_buffer *b, const dg_sandbox_request *request,
         arg_add(b, request->read_only_paths[i]);
         arg_add(b, request->read_only_paths[i]);
     }
+    /* Hidden paths: an empty read-only folder (or /dev/null for a file)
+     * over what /usr would otherwise show, such as a dataset's labels. */
+    for (int i = 0; request->hidden_paths && request->hidden_paths[i]; i++) {
+        struct stat info;
+        const char *path = request->hidden_paths[i];
+        bool covered = false;   /* inside an earlier one, which is empty now */
+        for (int j = 0; j < i; j++) {
+            size_t length = strlen(request->hidden_paths[j]);
+            covered |= strncmp(path, request->hidden_paths[j], length) == 0
+                       && (path[length] == '/' || path[length] == '\0');
+        }
+        if (covered || stat(path, &info) != 0)
+            continue;
+        if (S_ISDIR(info.st_mode)) {
+            arg_add(b, "--tmpfs");
+            arg_add(b, path);
+            arg_add(b, "--remount-ro");
+            arg_add(b, path);
+        } else {
+            arg_add(b, "--ro-bind");
+            arg_add(b, "/dev/null");
+            arg_add(b, path);
+        }
+    }
     /* Last: the root tmpfs itself becomes read-only (the mounts on it keep
      * their own modes), so /work and /tmp are the only writable places. */
     arg_add(b, "--remount-ro");
@@ -829,10 +853,10 @@ static void supervise(run_state *s)
 
 /* bwrap's monitor (our child) exits as soon as it learns the program's
  * status, while the sandbox's pid 1 may still be tearing the namespace
- * down; it is not our child, so wait for it through a pidfd, found from
- * the "child-pid" bwrap reported. When this returns, no process of the
- * run is left running (pid 1 may stay a zombie until the host's init
- * collects it). */
+ * down; it was not our child, so wait for it through a pidfd, found from
+ * the "child-pid" bwrap reported, then reap it (it is ours once its
+ * parent is gone, the grader being a subreaper). When this returns, no
+ * process of the run is left, not even a zombie. */
 static void wait_for_sandbox_init(const run_state *s)
 {
     pid_t pid = sandbox_init_pid(s);
@@ -843,12 +867,28 @@ static void wait_for_sandbox_init(const run_state *s)
         return; /* ESRCH: already gone */
     struct pollfd exited = { fd, POLLIN, 0 };
     double deadline = monotonic_seconds() + 2.0;
+    int ready = 0;
     for (;;) {
         double left = deadline - monotonic_seconds();
-        if (left <= 0 || poll(&exited, 1, (int)ceil(left * 1000.0)) >= 0 || errno != EINTR)
+        if (left <= 0)
+            break;
+        ready = poll(&exited, 1, (int)ceil(left * 1000.0));
+        if (ready >= 0 || errno != EINTR)
             break;
     }
     close(fd);
+    /* The grader is a child subreaper (prepare()), so the orphaned pid 1
+     * is its child now: reap it, or it stays a zombie of the slot's uid
+     * for as long as the host's init takes to notice (for ever under an
+     * init that does not reap). Only this pid is waited for: a caller's
+     * own children are none of the sandbox's business. */
+    for (int attempt = 0; ready > 0 && attempt < 100; attempt++) {
+        pid_t done = waitpid((pid_t)pid, NULL, WNOHANG);
+        if (done != 0)
+            break;   /* reaped, or not our child (ECHILD) */
+        struct timespec pause = { 0, 1000000 };
+        nanosleep(&pause, NULL);
+    }
 }
 
 /* Reads the child's report pipe to EOF: nothing means exec happened. */
@@ -975,6 +1015,12 @@ static nn_status check_request(const dg_sandbox_request *request, dg_sandbox_res
             return fail_run(result, err, NN_ERR_ARGUMENT,
                             "sandbox: read-only path '%s' must be absolute and not /", path);
     }
+    for (int i = 0; request->hidden_paths && request->hidden_paths[i]; i++) {
+        const char *path = request->hidden_paths[i];
+        if (path[0] != '/' || strcmp(path, "/") == 0)
+            return fail_run(result, err, NN_ERR_ARGUMENT,
+                            "sandbox: hidden path '%s' must be absolute and not /", path);
+    }
     return NN_OK;
 }
 
@@ -987,6 +1033,9 @@ static nn_status prepare(run_state *s, dg_sandbox_result *result, nn_error *err)
     const dg_sandbox_capabilities *caps = s->caps;
     nn_status status;
 
+    /* Orphans of the run (bubblewrap's pid 1 outlives its monitor) come
+     * to the grader, which reaps them (wait_for_sandbox_init). */
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     if (realpath(request->work_directory, s->work) == NULL)
         return fail_run(result, err, NN_OK, "work folder %s: %s", request->work_directory,
                         strerror(errno));

@@ -19,7 +19,8 @@
  *     /etc/ld.so.cache and /etc/alternatives (so that OpenBLAS resolves),
  *     /proc, a minimal /dev, a /tmp of max_file_bytes, the work folder
  *     read-write at /work (its current folder), and the request's extra
- *     read-only paths at their host paths. Nothing else of the host;
+ *     read-only paths at their host paths, minus its hidden paths (empty
+ *     there). Nothing else of the host;
  *   - the environment PATH=/usr/bin:/bin HOME=/work TMPDIR=/tmp LC_ALL=C;
  *   - a seccomp deny-list (EPERM): sockets, ptrace, mount, namespaces,
  *     bpf, io_uring, keyrings, perf, kernel modules... (seccomp_filter.c);
@@ -115,6 +116,11 @@ typedef struct dg_sandbox_request {
     const char *const *argv;   /* argv[0] is a path inside the sandbox */
     const char *work_directory; /* host folder, shown read-write at /work */
     const char *const *read_only_paths; /* extra host paths shown read-only at the same path, NULL-terminated, may be NULL */
+    const char *const *hidden_paths; /* host paths inside the shown system folders that the
+                                        program must not see (a dataset's test labels under
+                                        /usr/share): each is covered by an empty read-only
+                                        folder (or file); missing ones are skipped; NULL-
+                                        terminated, may be NULL. Needs bubblewrap. */
     int slot;                  /* parallel slot: picks the unprivileged uid */
     const void *input;         /* written to the child's stdin, then closed */
     size_t input_size;

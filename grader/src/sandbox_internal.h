@@ -59,6 +59,11 @@ bool dg_cgroup_wait_empty(const dg_cgroup_set *set, double seconds);
  * emptied whatever happens, so a second call does nothing. */
 nn_status dg_cgroup_remove(dg_cgroup_set *set, nn_error *err);
 
+/* Removes the folders a grader killed with SIGKILL left behind (their name
+ * holds its pid, and no process has that pid any more), killing whatever
+ * is still inside. The probe calls it. */
+void dg_cgroup_remove_stale(const dg_sandbox_capabilities *capabilities);
+
 /* ---- seccomp ----------------------------------------------------------- */
 
 /* The deny-list compiled to classic BPF by libseccomp: in a memfd (for

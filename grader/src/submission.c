@@ -267,11 +267,18 @@ static nn_status check_name_bytes(unpacker *u, const char *name)
     if (length > DG_SUBMISSION_MAX_NAME)
         return refuse(u, NN_ERR_FORMAT, name, "the name is %zu bytes long, more than %d",
                       length, DG_SUBMISSION_MAX_NAME);
-    for (size_t i = 0; i < length; i++) {
+    for (size_t i = 0; i < length;) {
         unsigned char c = (unsigned char)name[i];
         if (c < 0x20 || c == 0x7f)
             return refuse(u, NN_ERR_FORMAT, name,
                           "the name holds a control character (byte %zu is 0x%02x)", i, c);
+        /* Names reach reports and compiler command lines: UTF-8 only, so
+         * that every tool shows the same name. */
+        size_t n = utf8_sequence((const unsigned char *)name + i, length - i);
+        if (n == 0)
+            return refuse(u, NN_ERR_FORMAT, name,
+                          "the name is not valid UTF-8 (byte %zu is 0x%02x)", i, c);
+        i += n;
     }
     return NN_OK;
 }

@@ -11,8 +11,8 @@
  *   - is an absolute path, or has a `..` component;
  *   - is a symbolic link, a hard link, a device, a FIFO, a socket, or
  *     anything else that is not a regular file or a folder;
- *   - has a name longer than DG_SUBMISSION_MAX_NAME bytes, or holding a
- *     control character (bytes 1-31 and 127);
+ *   - has a name longer than DG_SUBMISSION_MAX_NAME bytes, holding a
+ *     control character (bytes 1-31 and 127), or not valid UTF-8;
  *   - appears twice (the same path after removing `.` and empty components);
  *   - collides with an earlier entry of the other kind (a file where a folder
  *     is, or a folder under a file);
