@@ -176,7 +176,33 @@ student-template: all
 	    $(BUILD)/float/dlgrade release $$name -o student-template/$$name || exit 1; \
 	done
 
+# Benchmark programs, float build. conv_bench.c is compiled with the
+# command in its own header (no -Werror): it is a timing harness that the
+# convolution work edits, and a warning in it must not stop the benchmarks.
+BENCH_TOOLS := $(BUILD)/float/kernels_bench $(BUILD)/float/conv_bench \
+               $(BUILD)/float/sandbox_bench $(BUILD)/float/memory_peak
+
+$(BUILD)/float/kernels_bench: $(BUILD)/float/bench/kernels_bench.o $(BUILD)/float/libnnref.a
+	@echo "  LD $@"
+	@$(CC) -o $@ $^ $(LIBS)
+
+$(BUILD)/float/conv_bench: bench/conv_bench.c $(BUILD)/float/libnnref.a
+	@echo "  CC+LD $@"
+	@$(CC) -std=c11 -O2 -march=native -D_GNU_SOURCE -Ireference/include $^ $(LIBS) -o $@
+
+$(BUILD)/float/sandbox_bench: $(BUILD)/float/bench/sandbox_bench.o $(BUILD)/float/libdlgrade.a \
+                              $(BUILD)/float/libnnref.a
+	@echo "  LD $@"
+	@$(CC) -o $@ $^ $(LIBS)
+
+$(BUILD)/float/memory_peak: $(BUILD)/float/bench/memory_peak.o
+	@echo "  LD $@"
+	@$(CC) -o $@ $^
+
+# scripts/bench runs every benchmark (about 10 minutes) and writes
+# BENCHMARKS.md; as root it installs python3-torch for the PyTorch columns.
 bench: deps all
+	@$(MAKE) --no-print-directory $(BENCH_TOOLS)
 	@scripts/bench $(BUILD)
 
 clean:
