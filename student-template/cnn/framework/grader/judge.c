@@ -136,7 +136,7 @@ nn_status dg_judge_compare(dg_check_result *check, const dg_kernel *kernel,
     bool header = dg_get_u32(&reader) == DG_RESPONSE_MAGIC
                   && dg_get_u32(&reader) == (uint32_t)kernel->case_count;
     int passed = 0;
-    bool not_implemented = false;
+    bool not_implemented = false, wrote_input = false;
     for (int c = 0; header && c < kernel->case_count && !reader.failed; c++) {
         dg_call_buffers got;
         status = dg_call_buffers_new(&got, kernel, &kernel->cases[c], DG_JUDGE_MAX_ELEMENTS, err);
@@ -150,24 +150,37 @@ nn_status dg_judge_compare(dg_check_result *check, const dg_kernel *kernel,
             dg_call_buffers_release(&got);
             break;
         }
-        if (code == NN_ERR_NOT_IMPLEMENTED)
+        bool wrote = code >= DG_STATUS_WROTE_INPUT
+                     && code < DG_STATUS_WROTE_INPUT + kernel->buffer_count;
+        if (code == NN_ERR_NOT_IMPLEMENTED) {
             not_implemented = true;
-        else if (code != NN_OK)
+        } else if (wrote) {
+            if (!wrote_input)   /* once is enough */
+                dg_check_printf(check, "%s wrote into its input %s, a const argument, in case "
+                                "%d; the caller still needs it\n", kernel->function,
+                                kernel->buffers[code - DG_STATUS_WROTE_INPUT].name, c + 1);
+            wrote_input = true;
+        } else if (code != NN_OK) {
             dg_check_printf(check, "%s returned %s in case %d; the reference returns ok\n",
                             kernel->function,
                             code > 0 && code <= NN_ERR_NUMERIC ? nn_status_name(code)
                                                                : "an unknown status",
                             c + 1);
-        else if (compare_case(check, kernel, c, &expected[c], &got, tolerance,
-                              passed == c))
+        } else if (compare_case(check, kernel, c, &expected[c], &got, tolerance,
+                                passed == c)) {
             passed++;
+        }
         dg_call_buffers_release(&got);
     }
     if (status == NN_OK) {
-        if (!header || !dg_reader_done(&reader)) {
+        if (response_size == 0) {
+            check->outcome = DG_OUTCOME_CRASHED;
+            dg_check_printf(check, "the runner exited without answering; does the code call "
+                            "exit()?\n");
+        } else if (!header || !dg_reader_done(&reader)) {
             check->outcome = DG_OUTCOME_CRASHED;
             dg_check_printf(check, "the runner's answer was malformed (%s); did the code "
-                            "write past the end of a buffer?\n",
+                            "print on stdout, or write past the end of a buffer?\n",
                             header ? reader.problem : "bad header");
         } else if (not_implemented) {
             dg_report_not_implemented(check, kernel->function);
@@ -243,7 +256,11 @@ void dg_judge_gradcheck(dg_check_result *check, const dg_gradient_pair *pair, in
                 failed = true;
             }
         }
-        if (!header || (!failed && !dg_reader_done(&reader))) {
+        if (response_size == 0) {
+            check->outcome = DG_OUTCOME_CRASHED;
+            dg_check_printf(check, "the runner exited without answering; does the code call "
+                            "exit()?\n");
+        } else if (!header || (!failed && !dg_reader_done(&reader))) {
             check->outcome = DG_OUTCOME_CRASHED;
             dg_check_printf(check, "the runner's answer was malformed (%s)\n",
                             header ? reader.problem : "bad header");

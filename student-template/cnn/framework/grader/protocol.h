@@ -31,6 +31,11 @@ typedef enum dg_command {
     DG_COMMAND_TRAIN = 3      /* train a model spec, return test predictions */
 } dg_command;
 
+/* A call's status in a response is an nn_status, or this plus the index
+ * of an input buffer (a const argument) that the function wrote into:
+ * its outputs may be right, but a caller relying on its input is not. */
+#define DG_STATUS_WROTE_INPUT 1000
+
 /* A growable byte buffer for building messages. */
 typedef struct dg_writer {
     unsigned char *data;

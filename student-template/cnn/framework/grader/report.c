@@ -13,12 +13,16 @@
  */
 #include "report_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -425,7 +429,7 @@ const char *dg_check_display_name(const dg_check_result *check)
 /* A report being written: an open temporary file beside its final path. */
 typedef struct atomic_file {
     char *path;       /* final name, owned */
-    char *temp_path;  /* ".NAME.tmp-XXXXXX" in the same folder, owned */
+    char *temp_path;  /* ".NAME.tmp-PID-XXXXXX" in the same folder, owned */
     FILE *stream;     /* NULL once closed */
     bool temp_exists;
 } atomic_file;
@@ -450,14 +454,15 @@ static nn_status atomic_open(atomic_file *file, const char *path, nn_error *err)
     const char *slash = strrchr(path, '/');
     size_t folder_length = slash != NULL ? (size_t)(slash - path) + 1 : 0;
     const char *base = path + folder_length;
-    size_t size = strlen(path) + sizeof ".tmp-XXXXXX" + 1;
+    size_t size = strlen(path) + sizeof ".tmp-XXXXXX" + 24;
     file->path = strdup(path);
     file->temp_path = malloc(size);
     if (file->path == NULL || file->temp_path == NULL) {
         atomic_discard(file);
         return nn_error_set(err, NN_ERR_MEMORY, "writing '%s': out of memory", path);
     }
-    snprintf(file->temp_path, size, "%.*s.%s.tmp-XXXXXX", (int)folder_length, path, base);
+    snprintf(file->temp_path, size, "%.*s.%s.tmp-%ld-XXXXXX", (int)folder_length, path, base,
+             (long)getpid());
     int fd = mkstemp(file->temp_path);
     if (fd < 0) {
         int saved = errno;
@@ -576,6 +581,36 @@ static const struct {
 };
 #define REPORT_FILE_COUNT (sizeof report_files / sizeof report_files[0])
 
+/* Removes the temporary reports of writers that are gone (a grader killed
+ * with SIGKILL between writing and renaming): ".NAME.tmp-PID-XXXXXX" of
+ * our four names whose PID no process has. A live writer's are kept. */
+static void remove_stale_temporaries(const char *directory)
+{
+    DIR *dir = opendir(directory);
+    if (dir == NULL)
+        return;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        for (size_t i = 0; i < REPORT_FILE_COUNT; i++) {
+            char prefix[64];
+            snprintf(prefix, sizeof prefix, ".%s.tmp-", report_files[i].name);
+            size_t length = strlen(prefix);
+            long pid = -1;
+            char suffix[8] = "";
+            int used = 0;
+            if (strncmp(entry->d_name, prefix, length) != 0
+                || sscanf(entry->d_name + length, "%ld-%7[A-Za-z0-9]%n", &pid, suffix, &used)
+                       != 2
+                || entry->d_name[length + (size_t)used] != '\0' || strlen(suffix) != 6
+                || pid <= 1)
+                continue;
+            if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+                unlinkat(dirfd(dir), entry->d_name, 0);
+        }
+    }
+    closedir(dir);
+}
+
 nn_status dg_report_write_all(const dg_report *report, const char *directory, nn_error *err)
 {
     if (directory == NULL || directory[0] == '\0')
@@ -583,6 +618,7 @@ nn_status dg_report_write_all(const dg_report *report, const char *directory, nn
     nn_status status = make_directories(directory, err);
     if (status != NN_OK)
         return status;
+    remove_stale_temporaries(directory);
 
     atomic_file files[REPORT_FILE_COUNT];
     memset(files, 0, sizeof files);
@@ -611,9 +647,17 @@ nn_status dg_report_write_all(const dg_report *report, const char *directory, nn
             status = nn_error_set(err, NN_ERR_IO, "writing '%s': a folder is in the way",
                                   files[i].path);
     }
-    /* Rename only once all four are safely on disk. */
+    /* Rename only once all four are safely on disk, and under a lock on
+     * the folder, so that two graders writing into one folder at once
+     * leave the four files of one of them, not a mix. */
+    int lock = status == NN_OK ? open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (lock >= 0)
+        while (flock(lock, LOCK_EX) != 0 && errno == EINTR)
+            continue;
     for (size_t i = 0; i < REPORT_FILE_COUNT && status == NN_OK; i++)
         status = atomic_publish(&files[i], err);
+    if (lock >= 0)
+        close(lock);   /* releases the lock */
     for (size_t i = 0; i < REPORT_FILE_COUNT; i++)
         atomic_discard(&files[i]);
     return status;

@@ -57,13 +57,28 @@ static int serve_call(dg_reader *reader, dg_writer *writer)
             return fail("bad case in the request");
         for (int i = 0; i < kernel->buffer_count; i++)
             dg_call_buffer_get(reader, &buffers, i);
+        /* The inputs as they arrived, to tell whether the call wrote into
+         * one (the buffers are small: the copy costs nothing). */
+        dg_call_buffers arrived;
+        if (dg_call_buffers_new(&arrived, kernel, &kernel_case, RUNNER_MAX_ELEMENTS, NULL)
+            != NN_OK) {
+            dg_call_buffers_release(&buffers);
+            return fail("out of memory");
+        }
+        dg_call_buffers_copy(&arrived, &buffers);
         nn_rng rng;
         nn_rng_seed(&rng, seed);
-        nn_status status = reader->failed
-                               ? NN_ERR_ARGUMENT
-                               : kernel->call(buffers.data, kernel_case.dims, kernel_case.params,
-                                              &rng);
-        dg_put_i32(writer, (int32_t)status);
+        int32_t status = reader->failed
+                             ? NN_ERR_ARGUMENT
+                             : (int32_t)kernel->call(buffers.data, kernel_case.dims,
+                                                     kernel_case.params, &rng);
+        for (int i = 0; i < kernel->buffer_count && status == NN_OK; i++)
+            if (kernel->buffers[i].role == DG_BUFFER_INPUT
+                && memcmp(buffers.data[i], arrived.data[i], dg_call_buffer_bytes(&buffers, i))
+                       != 0)
+                status = DG_STATUS_WROTE_INPUT + i;
+        dg_call_buffers_release(&arrived);
+        dg_put_i32(writer, status);
         for (int i = 0; i < kernel->buffer_count; i++)
             if (dg_buffer_is_result(kernel->buffers[i].role))
                 dg_call_buffer_put(writer, &buffers, i);

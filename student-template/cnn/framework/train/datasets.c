@@ -17,6 +17,16 @@ const char *dg_dataset_names(void)
     return "fashion-mnist, blobs, spirals, city-streets";
 }
 
+bool dg_dataset_known(const char *name)
+{
+    static const char *const names[] = { "fashion-mnist", "blobs", "spirals", "city-streets",
+                                         NULL };
+    for (int i = 0; names[i] != NULL; i++)
+        if (strcmp(names[i], name) == 0)
+            return true;
+    return false;
+}
+
 static nn_status generate(nn_dataset **out, const char *name, nn_rng *rng, bool training,
                           nn_error *err)
 {

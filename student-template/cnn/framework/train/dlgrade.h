@@ -8,6 +8,8 @@
 #include "nn/core.h"
 #include "nn/dataset.h"
 
+#include <stdbool.h>
+
 enum {
     DG_EXIT_OK = 0,        /* done; every check passed */
     DG_EXIT_FAILED = 1,    /* graded; some check failed */
@@ -43,5 +45,7 @@ nn_status dg_dataset_open(nn_dataset **train, nn_dataset **test, const char *nam
                           unsigned long long seed, size_t limit, nn_error *err);
 /* Names accepted by dg_dataset_open, for messages. */
 const char *dg_dataset_names(void);
+/* Whether dg_dataset_open knows name (without loading anything). */
+bool dg_dataset_known(const char *name);
 
 #endif
