@@ -79,6 +79,79 @@ void dg_report_not_implemented(dg_check_result *check, const char *function)
 
 /* Compares one case; prints the first difference. Returns whether it
  * passed. */
+/* When every value of buffer i is the expected one times a constant c,
+ * the mistake is usually a missing or extra factor: say which, but only
+ * when the numbers fit that mistake. */
+static void diagnose_scale(dg_check_result *check, const dg_kernel *kernel,
+                           const dg_kernel_case *kc, const dg_call_buffers *expected,
+                           const dg_call_buffers *got, int i, double tolerance)
+{
+    /* A gradient buffer is judged by what the function added to it. */
+    bool increments = kernel->buffers[i].role == DG_BUFFER_ACCUMULATE;
+    if (increments && expected->initial[i] == NULL)
+        return;
+#define BASE(k) (increments ? dg_call_buffer_initial(expected, i, (k)) : 0.0)
+    double cross = 0, square = 0;
+    for (size_t k = 0; k < expected->counts[i]; k++) {
+        double want = dg_call_buffer_value(expected, i, k) - BASE(k);
+        cross += want * (dg_call_buffer_value(got, i, k) - BASE(k));
+        square += want * want;
+    }
+    if (!(square > 0))
+        return;
+    double c = cross / square;
+    for (size_t k = 0; k < expected->counts[i]; k++) {
+        double want = dg_call_buffer_value(expected, i, k) - BASE(k);
+        double have = dg_call_buffer_value(got, i, k) - BASE(k);
+        if (!(fabs(have - c * want) <= 10 * tolerance * fmax(1.0, fabs(c * want))))
+            return;  /* not a constant factor */
+    }
+#undef BASE
+    int batch = 0;
+    for (int d = 0; d < kernel->dim_count; d++)
+        if (strcmp(kernel->dim_names[d], "N") == 0)
+            batch = kc->dims[d];
+    const char *name = kernel->buffers[i].name;
+    if (batch > 1 && fabs(c - batch) < 1e-6 * batch)
+        dg_check_printf(check, "  looks like %s is not divided by the batch size (every value "
+                        "is %d times the expected one)\n", name, batch);
+    else if (batch > 1 && fabs(c - 1.0 / batch) < 1e-6)
+        dg_check_printf(check, "  looks like %s is divided by the batch size once too often "
+                        "(every value is 1/%d of the expected one)\n", name, batch);
+    else if (fabs(c + 1) < 1e-6)
+        dg_check_printf(check, "  looks like the sign of %s is flipped\n", name);
+    else if (fabs(c - 2) < 1e-6 || fabs(c - 0.5) < 1e-6)
+        dg_check_printf(check, "  looks like a factor of 2 is off: every value of %s is %g times "
+                        "the expected one\n", name, c);
+    else if (fabs(c) > 1e-12 && fabs(c - 1) > 1e-6)
+        dg_check_printf(check, "  every value of %s is %.6g times the expected one: a constant "
+                        "factor is off\n", name, c);
+}
+
+/* A gradient assigned instead of added: got == expected - initial. Said
+ * outright when the numbers show it; as a reminder when they cannot (no
+ * initial values kept, as in the template's local checks). */
+static void hint_overwrite(dg_check_result *check, const dg_kernel *kernel,
+                           const dg_call_buffers *expected, const dg_call_buffers *got, int i,
+                           double tolerance)
+{
+    const char *name = kernel->buffers[i].name;
+    if (expected->initial[i] == NULL) {
+        dg_check_printf(check, "  (%s arrives holding values: a backward pass must add its "
+                        "gradient to them, not overwrite them)\n", name);
+        return;
+    }
+    for (size_t k = 0; k < expected->counts[i]; k++) {
+        double added = dg_call_buffer_value(expected, i, k) - dg_call_buffer_initial(expected, i, k);
+        double have = dg_call_buffer_value(got, i, k);
+        if (!(fabs(have - added) <= 10 * tolerance * fmax(1.0, fabs(added))))
+            return;
+    }
+    dg_check_printf(check, "  looks like %s was overwritten: it arrives holding values, and a "
+                    "backward pass must add its gradient to them (+=), not assign it (=)\n",
+                    name);
+}
+
 static bool compare_case(dg_check_result *check, const dg_kernel *kernel, int case_index,
                          const dg_call_buffers *expected, const dg_call_buffers *got,
                          double tolerance, bool report)
@@ -116,10 +189,14 @@ static bool compare_case(dg_check_result *check, const dg_kernel *kernel, int ca
                 dg_check_printf(check, "%s%s=%d", d ? ", " : "", kernel->dim_names[d],
                                 kc->dims[d]);
             dg_check_printf(check, ")\n");
-            if (kernel->buffers[i].role == DG_BUFFER_ACCUMULATE && isnan(have) == 0)
-                dg_check_printf(check, "  (%s arrives holding values: a backward pass must add "
-                                "its gradient to them, not overwrite them)\n",
+            if (!isfinite(have))
+                dg_check_printf(check, "  (%s is not a number there: look for a division by "
+                                "zero, the log of 0, or an exp that overflows)\n",
                                 kernel->buffers[i].name);
+            else
+                diagnose_scale(check, kernel, kc, expected, got, i, tolerance);
+            if (kernel->buffers[i].role == DG_BUFFER_ACCUMULATE && isfinite(have))
+                hint_overwrite(check, kernel, expected, got, i, tolerance);
             return false;
         }
     }

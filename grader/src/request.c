@@ -45,6 +45,7 @@ nn_status dg_build_compare_request(dg_writer *request, dg_call_buffers *expected
             dg_call_buffer_put(request, &inputs, i);
         if (expected != NULL) {
             /* The reference runs on the same bytes the runner receives. */
+            dg_call_buffers_keep_initial(&inputs);
             nn_rng call_rng;
             nn_rng_seed(&call_rng, call_seed);
             status = kernel->call(inputs.data, kc->dims, kc->params, &call_rng);

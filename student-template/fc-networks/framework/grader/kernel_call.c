@@ -51,7 +51,9 @@ void dg_call_buffers_release(dg_call_buffers *buffers)
 {
     for (int i = 0; i < DG_KERNEL_MAX_BUFFERS; i++) {
         free(buffers->data[i]);
+        free(buffers->initial[i]);
         buffers->data[i] = NULL;
+        buffers->initial[i] = NULL;
     }
 }
 
@@ -128,6 +130,30 @@ void dg_call_buffer_get(dg_reader *reader, dg_call_buffers *buffers, int i)
     case DG_BUFFER_INT: dg_get_ints(reader, buffers->data[i], buffers->counts[i]); break;
     case DG_BUFFER_DOUBLE: dg_get_doubles(reader, buffers->data[i], buffers->counts[i]); break;
     }
+}
+
+void dg_call_buffers_keep_initial(dg_call_buffers *buffers)
+{
+    for (int i = 0; i < buffers->kernel->buffer_count; i++) {
+        if (buffers->kernel->buffers[i].role != DG_BUFFER_ACCUMULATE)
+            continue;
+        size_t bytes = dg_call_buffer_bytes(buffers, i);
+        buffers->initial[i] = malloc(bytes ? bytes : 1);
+        if (buffers->initial[i] != NULL)
+            memcpy(buffers->initial[i], buffers->data[i], bytes);
+    }
+}
+
+double dg_call_buffer_initial(const dg_call_buffers *buffers, int i, size_t index)
+{
+    if (buffers->initial[i] == NULL)
+        return NAN;
+    switch (buffers->kernel->buffers[i].type) {
+    case DG_BUFFER_REAL: return (double)((const nn_real *)buffers->initial[i])[index];
+    case DG_BUFFER_INT: return (double)((const int *)buffers->initial[i])[index];
+    case DG_BUFFER_DOUBLE: return ((const double *)buffers->initial[i])[index];
+    }
+    return NAN;
 }
 
 double dg_call_buffer_value(const dg_call_buffers *buffers, int i, size_t index)

@@ -14,6 +14,10 @@ typedef struct dg_call_buffers {
     const dg_kernel *kernel;
     size_t counts[DG_KERNEL_MAX_BUFFERS];
     void *data[DG_KERNEL_MAX_BUFFERS];   /* nn_real, int or double by type */
+    /* What ACCUMULATE buffers held before the call, when the caller kept
+     * it (the grader's expected values do; NULL otherwise): it lets the
+     * judge tell "assigned instead of added" from other mistakes. */
+    void *initial[DG_KERNEL_MAX_BUFFERS];
 } dg_call_buffers;
 
 /* Allocates every buffer of kernel for the case; refuses sizes over
@@ -41,6 +45,11 @@ bool dg_buffer_is_result(dg_buffer_role role);
 
 /* Bytes held by buffer i. */
 size_t dg_call_buffer_bytes(const dg_call_buffers *buffers, int i);
+
+/* Keeps a copy of the ACCUMULATE buffers' current values (initial[]), and
+ * reads one back (NaN when none was kept). */
+void dg_call_buffers_keep_initial(dg_call_buffers *buffers);
+double dg_call_buffer_initial(const dg_call_buffers *buffers, int i, size_t index);
 
 /* Reads the value at index as a double, whatever the buffer's type. */
 double dg_call_buffer_value(const dg_call_buffers *buffers, int i, size_t index);
