@@ -141,15 +141,19 @@ static void hint_overwrite(dg_check_result *check, const dg_kernel *kernel,
                         "gradient to them, not overwrite them)\n", name);
         return;
     }
-    for (size_t k = 0; k < expected->counts[i]; k++) {
+    bool assigned = true;
+    for (size_t k = 0; k < expected->counts[i] && assigned; k++) {
         double added = dg_call_buffer_value(expected, i, k) - dg_call_buffer_initial(expected, i, k);
         double have = dg_call_buffer_value(got, i, k);
-        if (!(fabs(have - added) <= 10 * tolerance * fmax(1.0, fabs(added))))
-            return;
+        assigned = fabs(have - added) <= 10 * tolerance * fmax(1.0, fabs(added));
     }
-    dg_check_printf(check, "  looks like %s was overwritten: it arrives holding values, and a "
-                    "backward pass must add its gradient to them (+=), not assign it (=)\n",
-                    name);
+    if (assigned)
+        dg_check_printf(check, "  looks like %s was assigned (=) instead of added to (+=): %s "
+                        "arrives holding values, and a backward pass must add its gradient to "
+                        "them\n", name, name);
+    else
+        dg_check_printf(check, "  (%s arrives holding values: a backward pass must add its "
+                        "gradient to them, not overwrite them)\n", name);
 }
 
 static bool compare_case(dg_check_result *check, const dg_kernel *kernel, int case_index,
