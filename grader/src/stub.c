@@ -127,6 +127,7 @@ nn_status dg_stub_source(char **out, int *regions, const char *name, const char 
     int line_number = 1, begin_line = 0;
     const char *begin_at = NULL;
     bool no_stub = false;
+    char custom_stub[512] = "";
     while (*line != '\0') {
         const char *end = strchr(line, '\n');
         size_t length = end ? (size_t)(end - line + 1) : strlen(line);
@@ -150,6 +151,14 @@ nn_status dg_stub_source(char **out, int *regions, const char *name, const char 
             /* "BEGIN SOLUTION (no stub)": the region goes and nothing takes
              * its place (reference-only code inside a framework function). */
             no_stub = strstr(text, "(no stub)") != NULL;
+            /* "BEGIN SOLUTION (stub: TEXT)": TEXT replaces the region. */
+            const char *given = strstr(text, "(stub: ");
+            custom_stub[0] = '\0';
+            if (given != NULL) {
+                const char *close = strstr(given, ") */");
+                size_t n = close ? (size_t)(close - given - 7) : 0;
+                snprintf(custom_stub, sizeof custom_stub, "%.*s", (int)n, given + 7);
+            }
         } else if (ends && no_stub) {
             begin_at = NULL;
             (*regions)++;
@@ -163,7 +172,8 @@ nn_status dg_stub_source(char **out, int *regions, const char *name, const char 
                          "must do). */\n");
             add_void_casts(&t, source, begin_at, indent);
             add_text(&t, indent);
-            add_text(&t, "return NN_ERR_NOT_IMPLEMENTED;\n");
+            add_text(&t, custom_stub[0] ? custom_stub : "return NN_ERR_NOT_IMPLEMENTED;");
+            add_text(&t, "\n");
             begin_at = NULL;
             (*regions)++;
         } else if (begin_at == NULL) {

@@ -5,9 +5,10 @@
  * END SOLUTION (both C comments) is replaced by a stub that compiles
  * cleanly under -Wall -Wextra -Werror: a TODO comment, a (void) cast of
  * each parameter of the enclosing function (so unused parameters do not
- * warn), and `return NN_ERR_NOT_IMPLEMENTED;`; a region whose BEGIN line
- * says "(no stub)" is removed with nothing in its place. Nothing between the
- * markers survives, and a file whose markers do not pair up is refused
+ * warn), and `return NN_ERR_NOT_IMPLEMENTED;`, or the stub body the
+ * BEGIN line gives in parentheses, "BEGIN SOLUTION (stub: return 0.0;)".
+ * A region whose BEGIN line says "(no stub)" is removed with nothing in
+ * its place. Nothing between the markers survives, and a file whose markers do not pair up is refused
  * with the line of the problem.
  */
 #ifndef DG_STUB_H

@@ -36,6 +36,35 @@ START_TEST(a_region_becomes_a_not_implemented_stub)
 }
 END_TEST
 
+START_TEST(a_region_can_give_its_own_stub_or_none)
+{
+    const char *source = "size_t nn_size(int n)\n"
+                         "{\n"
+                         "    /* BEGIN SOLUTION (stub: return 0;) */\n"
+                         "    return (size_t)n * 4; /* secret_size */\n"
+                         "    /* END SOLUTION */\n"
+                         "}\n"
+                         "size_t nn_room(void)\n"
+                         "{\n"
+                         "    size_t extra = 0;\n"
+                         "    /* BEGIN SOLUTION (no stub) */\n"
+                         "    extra = 64; /* secret_extra */\n"
+                         "    /* END SOLUTION */\n"
+                         "    return extra;\n"
+                         "}\n";
+    char *out;
+    int regions;
+    nn_error err;
+    ck_assert_int_eq(dg_stub_source(&out, &regions, "size.c", source, &err), NN_OK);
+    ck_assert_int_eq(regions, 2);
+    ck_assert_ptr_null(strstr(out, "secret_"));
+    ck_assert_ptr_nonnull(strstr(out, "    (void)n;\n    return 0;\n}"));
+    ck_assert_ptr_null(strstr(out, "NN_ERR_NOT_IMPLEMENTED"));
+    ck_assert_ptr_nonnull(strstr(out, "    size_t extra = 0;\n    return extra;\n"));
+    free(out);
+}
+END_TEST
+
 START_TEST(unpaired_markers_are_refused_with_their_line)
 {
     char *out;
@@ -111,6 +140,7 @@ Suite *stub_suite(void)
     Suite *suite = suite_create("stub");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, a_region_becomes_a_not_implemented_stub);
+    tcase_add_test(tc, a_region_can_give_its_own_stub_or_none);
     tcase_add_test(tc, unpaired_markers_are_refused_with_their_line);
     tcase_add_test(tc, every_reference_unit_stubs_without_leaking);
     suite_add_tcase(suite, tc);
