@@ -8,6 +8,10 @@
 #   make bench      timings (never asserted in tests)
 #   make clean
 #
+# Debian packages, installed by scripts/ensure-deps (the deps target):
+#   gcc make pkg-config check libyaml-dev zlib1g-dev libopenblas-dev
+#   libjansson-dev libarchive-dev libseccomp-dev bubblewrap valgrind
+#   dataset-fashion-mnist (python3-torch only for make bench's comparison)
 # Every library comes from pkg-config. Objects go to build/<variant>/, one
 # variant per precision plus a sanitizer build; the sources are the same.
 
