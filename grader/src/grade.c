@@ -17,6 +17,10 @@
 #include "quiz.h"
 #include "submission.h"
 
+#ifndef DLGRADE_VERSION
+#define DLGRADE_VERSION "unknown"
+#endif
+
 #include "nn/fashion_mnist.h"
 
 #include <dirent.h>
@@ -30,6 +34,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 
 double dg_seconds_now(void)
@@ -530,6 +535,46 @@ static void timestamp(char *out, size_t size)
     strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &utc);
 }
 
+/* CRC-32 of a file's bytes, continuing crc; false if it cannot be read. */
+static bool crc_of_file(unsigned long *crc, const char *path)
+{
+    FILE *file = fopen(path, "rb");
+    if (file == NULL)
+        return false;
+    unsigned char buffer[65536];
+    size_t got;
+    while ((got = fread(buffer, 1, sizeof buffer, file)) > 0)
+        *crc = crc32(*crc, buffer, (uInt)got);
+    fclose(file);
+    return true;
+}
+
+/* The graded files of the submission (each unit's file and the quiz
+ * answers), by name and content, in the config's order: what decides the
+ * scores, so equal hashes mean the same graded input. */
+static void hash_submission(dg_report *report, const dg_config *config, const char *root)
+{
+    unsigned long crc = crc32(0L, Z_NULL, 0);
+    char path[1024];
+    nn_error ignored;
+    for (int u = 0; u < config->unit_count; u++) {
+        crc = crc32(crc, (const unsigned char *)config->units[u].file,
+                    (uInt)strlen(config->units[u].file) + 1);
+        if (dg_submission_find(path, sizeof path, root, config->units[u].file, &ignored) == NN_OK)
+            crc_of_file(&crc, path);
+    }
+    for (int i = 0; i < config->check_count; i++)
+        if (config->checks[i].kind == DG_CHECK_QUIZ
+            && dg_submission_find(path, sizeof path, root, config->checks[i].answers, &ignored)
+                   == NN_OK)
+            crc_of_file(&crc, path);
+    snprintf(report->submission_hash, sizeof report->submission_hash, "%08lx", crc);
+    unsigned long config_crc = crc32(0L, Z_NULL, 0);
+    if (crc_of_file(&config_crc, config->path))
+        snprintf(report->config_hash, sizeof report->config_hash, "%08lx", config_crc);
+    snprintf(report->grader_version, sizeof report->grader_version, "%s", DLGRADE_VERSION);
+}
+
 nn_status dg_grade(dg_report *report, const dg_config *config, const char *submission,
                    const dg_grade_options *options, const dg_sandbox_capabilities *sandbox,
                    nn_error *err)
@@ -584,6 +629,8 @@ nn_status dg_grade(dg_report *report, const dg_config *config, const char *submi
         status = dg_submission_unpack(submission, context->submission_root, &limits, err);
         if (status != NN_OK)
             nn_error_prefix(err, "submission %s", submission);
+        else
+            hash_submission(report, config, context->submission_root);
     }
     /* Datasets and model specs before any student code: a broken one is
      * bad input (exit 2), and nothing is graded. */

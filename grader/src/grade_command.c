@@ -166,6 +166,10 @@ int dg_command_grade(int argc, char **argv)
     }
     dg_report report = { 0 };
     status = dg_grade(&report, config, submission, &grade, &sandbox, &err);
+    /* The output folder is left as a placeholder: it does not change the
+     * grading, and two gradings into different folders compare equal. */
+    snprintf(report.replay, sizeof report.replay, "dlgrade grade %s -a %s -o OUTDIR --seed %llu%s",
+             submission, assignment, grade.seed, grade.public_only ? " --public-only" : "");
     if (status == NN_OK)
         status = dg_report_write_all(&report, output, &err);
     if (status == NN_OK) {

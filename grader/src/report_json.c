@@ -156,6 +156,12 @@ nn_status dg_report_emit_json(const dg_report *report, FILE *out, nn_error *err)
         snprintf(seed, sizeof seed, "%llu", report->seed);
         put(&b, extra, "seed", json_string(seed));
         put(&b, extra, "started_at", text(report->started_at));
+        if (report->replay[0] != '\0') {
+            put(&b, extra, "grader_version", text(report->grader_version));
+            put(&b, extra, "config_crc32", text(report->config_hash));
+            put(&b, extra, "submission_crc32", text(report->submission_hash));
+            put(&b, extra, "replay", text(report->replay));
+        }
     }
     put(&b, root, "extra_data", extra);
 

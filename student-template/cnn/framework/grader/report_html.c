@@ -418,6 +418,14 @@ static void append_head(dg_buffer *html, const dg_report *report)
         dg_buffer_puts(html, "</dd>\n");
     }
     dg_buffer_printf(html, "<dt>Seed</dt><dd>%llu</dd>\n", report->seed);
+    if (report->replay[0] != '\0') {
+        dg_buffer_puts(html, "<dt>Reproduce</dt><dd><code>");
+        dg_buffer_append_markup(html, report->replay, true);
+        dg_buffer_puts(html, "</code> (dlgrade ");
+        dg_buffer_append_markup(html, report->grader_version, true);
+        dg_buffer_printf(html, ", assignment.yaml CRC-32 %s, graded files CRC-32 %s)</dd>\n",
+                         report->config_hash, report->submission_hash);
+    }
     if (report->started_at[0] != '\0') {
         dg_buffer_puts(html, "<dt>Graded at</dt><dd>");
         dg_buffer_append_markup(html, report->started_at, true);

@@ -107,6 +107,12 @@ static void append_header(dg_buffer *md, const dg_report *report)
         dg_buffer_puts(md, "\n");
     }
     dg_buffer_printf(md, "- Seed: %llu\n", report->seed);
+    if (report->replay[0] != '\0') {
+        dg_buffer_puts(md, "- Reproduce: `");
+        append_inline(md, report->replay);
+        dg_buffer_printf(md, "` (dlgrade %s, assignment.yaml CRC-32 %s, graded files CRC-32 %s)\n",
+                         report->grader_version, report->config_hash, report->submission_hash);
+    }
     if (report->started_at[0] != '\0') {
         dg_buffer_puts(md, "- Graded at: ");
         append_inline(md, report->started_at);

@@ -84,6 +84,13 @@ typedef struct dg_report {
     dg_check_result *checks; /* owned */
     char *build_log;         /* compiler messages of the units that failed to compile, owned, may be NULL */
     char *sandbox_notes;     /* which isolation mechanisms were in force, owned, may be NULL */
+    /* What reproduces this grading: the grader's version, CRC-32s of the
+     * assignment.yaml and of the graded files of the submission, and the
+     * one command that replays it. Empty when unknown. */
+    char grader_version[48];
+    char config_hash[16];
+    char submission_hash[16];
+    char replay[1200];
 } dg_report;
 
 /* A report starts zeroed: `dg_report report = { 0 };`. */
