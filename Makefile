@@ -79,7 +79,7 @@ $(BUILD)/stubs/%.c: reference/src/%.c
 	@sed -e '/BEGIN SOLUTION (no stub)/,/END SOLUTION/d' \
 	     -e '/BEGIN SOLUTION/,/END SOLUTION/c\    return NN_ERR_NOT_IMPLEMENTED;' $< > $@
 
-.PHONY: all demo test test-unit test-asan test-integration bench clean deps student-template
+.PHONY: all demo test test-unit test-asan test-integration bench clean deps student-template install
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/float/libnnref.a $(BUILD)/double/libnnref.a \
@@ -212,6 +212,23 @@ $(BUILD)/float/memory_peak: $(BUILD)/float/bench/memory_peak.o
 bench: deps all
 	@$(MAKE) --no-print-directory $(BENCH_TOOLS)
 	@scripts/bench $(BUILD)
+
+# Installs both builds and their runner kits under $(PREFIX)/lib/dlgrade,
+# with $(PREFIX)/bin/dlgrade pointing at the float build (which hands
+# grading to the double one next to it). `dlgrade release` reads the
+# reference sources: set DLGRADE_ROOT to a checkout when running it from
+# an installed copy.
+PREFIX ?= /usr/local
+install: all
+	@for variant in float double; do \
+	    mkdir -p $(DESTDIR)$(PREFIX)/lib/dlgrade/$$variant && \
+	    cp $(BUILD)/$$variant/dlgrade $(DESTDIR)$(PREFIX)/lib/dlgrade/$$variant/ && \
+	    rm -rf $(DESTDIR)$(PREFIX)/lib/dlgrade/$$variant/runner-kit && \
+	    cp -r $(BUILD)/$$variant/runner-kit $(DESTDIR)$(PREFIX)/lib/dlgrade/$$variant/ || exit 1; \
+	done
+	@mkdir -p $(DESTDIR)$(PREFIX)/bin
+	@ln -sf ../lib/dlgrade/float/dlgrade $(DESTDIR)$(PREFIX)/bin/dlgrade
+	@echo "installed dlgrade into $(DESTDIR)$(PREFIX)"
 
 clean:
 	rm -rf $(BUILD)
