@@ -173,8 +173,8 @@ test-asan: $(BUILD)/asan/check-all
 # they run once, here, instead of in each of the three builds above, which
 # skip them and say so.
 test-integration: $(BUILD)/double/check-all all
-	@echo "== integration tests: the student templates, once"
-	CK_FORK=yes DLGRADE_INTEGRATION=1 DLGRADE_BUILD=$(BUILD) $(BUILD)/double/check-all release_suite
+	@echo "== integration tests: the student templates and make install, once"
+	CK_FORK=yes DLGRADE_INTEGRATION=1 DLGRADE_BUILD=$(BUILD) $(BUILD)/double/check-all release_suite install_suite
 
 # The committed student templates are generated: a test regenerates them
 # and fails on any difference (grader/tests/check_release.c).
