@@ -7,6 +7,7 @@
  *     points * clamp((accuracy - floor) / (target - floor), 0, 1)
  */
 #include "dlgrade.h"
+#include "files.h"
 #include "grade_internal.h"
 
 #include "nn/dataset.h"
@@ -19,25 +20,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static char *read_text(const char *path, nn_error *err)
-{
-    FILE *file = fopen(path, "rb");
-    if (file == NULL) {
-        nn_error_set(err, NN_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *text = calloc(1, 1 << 16);
-    size_t got = text ? fread(text, 1, (1 << 16) - 1, file) : 0;
-    bool too_long = text != NULL && got == (1 << 16) - 1 && fgetc(file) != EOF;
-    fclose(file);
-    if (text == NULL || too_long) {
-        free(text);
-        nn_error_set(err, NN_ERR_FORMAT, "%s: a model spec over 64 KiB", path);
-        return NULL;
-    }
-    return text;
-}
 
 /* Fashion-MNIST pixels are k/255 exactly: one byte each instead of eight. */
 static bool bytes_suffice(const nn_dataset *data)
@@ -169,7 +151,8 @@ nn_status dg_check_train(dg_check_result *check, dg_grade_context *context, int 
         dg_check_printf(check, "%s\n", build.log_summary);
         return NN_OK;
     }
-    char *spec = read_text(config->model, err);
+    /* The runner reads the spec into 64 KiB (runner_serve.c). */
+    char *spec = dg_read_file(config->model, (1 << 16) - 1, NULL, err);
     if (spec == NULL)
         return err->status;
     nn_dataset *train = NULL, *test = NULL;

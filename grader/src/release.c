@@ -3,6 +3,7 @@
  */
 #include "release.h"
 
+#include "files.h"
 #include "kernel_call.h"
 #include "kernels.h"
 #include "request.h"
@@ -36,26 +37,11 @@ typedef struct release {
 
 /* ---- small file helpers ----------------------------------------------------------- */
 
+/* Reference sources, model specs and quiz keys are small: 4 MiB bounds
+ * them all. */
 static char *read_file(const char *path, nn_error *err)
 {
-    FILE *file = fopen(path, "rb");
-    if (file == NULL) {
-        nn_error_set(err, NN_ERR_IO, "%s: cannot read: %s", path, strerror(errno));
-        return NULL;
-    }
-    fseek(file, 0, SEEK_END);
-    long size = ftell(file);
-    fseek(file, 0, SEEK_SET);
-    char *text = size >= 0 ? malloc((size_t)size + 1) : NULL;
-    if (text == NULL || fread(text, 1, (size_t)size, file) != (size_t)size) {
-        free(text);
-        fclose(file);
-        nn_error_set(err, NN_ERR_IO, "%s: cannot read", path);
-        return NULL;
-    }
-    text[size] = '\0';
-    fclose(file);
-    return text;
+    return dg_read_file(path, 4u << 20, NULL, err);
 }
 
 static nn_status write_file(const char *path, const char *text, size_t size, nn_error *err)
