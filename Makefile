@@ -10,7 +10,8 @@
 #
 # Debian packages, installed by scripts/ensure-deps (the deps target):
 #   gcc make pkg-config check libyaml-dev zlib1g-dev libopenblas-dev
-#   libjansson-dev libarchive-dev libseccomp-dev bubblewrap valgrind
+#   libjansson-dev libarchive-dev libseccomp-dev libexpat1-dev libelf-dev
+#   bubblewrap valgrind
 #   dataset-fashion-mnist (python3-torch only for make bench's comparison)
 # Every library comes from pkg-config. Objects go to build/<variant>/, one
 # variant per precision plus a sanitizer build; the sources are the same.
@@ -22,7 +23,7 @@ endif
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := yaml-0.1 zlib openblas jansson libarchive libseccomp
+PKGS    := yaml-0.1 zlib openblas jansson libarchive libseccomp expat libelf
 TESTPKG := check
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
