@@ -122,6 +122,9 @@ typedef struct dg_sandbox_request {
                                         folder (or file); missing ones are skipped; NULL-
                                         terminated, may be NULL. Needs bubblewrap. */
     int slot;                  /* parallel slot: picks the unprivileged uid */
+    bool show_proc;            /* mount the sandbox's own /proc: Valgrind reads its maps
+                                  there; a plain program has no use for it, and each mount
+                                  costs start time (SANDBOX.md) */
     const void *input;         /* written to the child's stdin, then closed */
     size_t input_size;
     dg_sandbox_limits limits;

@@ -155,6 +155,8 @@ static void run_argv(dg_sandbox_result *result, const char *const *argv,
     request.work_directory = work;
     request.read_only_paths = helper_dir[0] ? read_only : NULL;
     request.slot = test_slot();
+    /* With /proc: several tests look there for what must not be seen. */
+    request.show_proc = true;
     request.input = input;
     request.input_size = input_size;
     request.limits = *limits;
@@ -570,6 +572,37 @@ START_TEST(filesystem_shows_only_the_work_folder_and_the_system)
 }
 END_TEST
 
+START_TEST(plain_profile_has_no_proc_and_only_harmless_devices)
+{
+    require(probed.bubblewrap, "bubblewrap");
+    const char *const argv[] = {
+        "/bin/sh", "-c",
+        "ls /proc 2>&1 | wc -l; ls /dev | tr '\\n' ' '; echo; "
+        "head -c 5 /dev/zero | wc -c; echo gone > /dev/null && echo null-ok",
+        NULL
+    };
+    const char *const read_only[] = { helper_dir, NULL };
+    dg_sandbox_request request;
+    memset(&request, 0, sizeof request);
+    request.argv = argv;
+    request.work_directory = work;
+    request.read_only_paths = helper_dir[0] ? read_only : NULL;
+    request.slot = test_slot();
+    request.limits = small_limits();
+    dg_sandbox_result result;
+    nn_error err;
+    nn_error_clear(&err);
+    ck_assert_msg(dg_sandbox_run(&result, &request, &probed, &err) == NN_OK, "%s", err.message);
+    assert_status(&result, DG_SANDBOX_EXITED);
+    /* /proc is missing (ls prints one error line); /dev has the five
+     * character devices and nothing else (no pts, shm or console) */
+    const char *expected = "1\nfull null random urandom zero \n5\nnull-ok\n";
+    ck_assert_msg(output_is(&result, expected), "stdout '%.*s'", (int)result.output_size,
+                  result.output);
+    dg_sandbox_result_release(&result);
+}
+END_TEST
+
 START_TEST(no_new_privileges_no_capabilities_and_a_filter)
 {
     dg_sandbox_limits limits = small_limits();
@@ -781,6 +814,7 @@ Suite *sandbox_suite(void)
     tcase_add_test(basics, fork_bomb_is_contained);
     tcase_add_test(basics, output_flood_is_truncated_while_the_program_is_drained);
     tcase_add_test(basics, crash_is_reported_as_a_signal_and_writes_no_core);
+    tcase_add_test(basics, plain_profile_has_no_proc_and_only_harmless_devices);
     tcase_add_test(basics, no_new_privileges_no_capabilities_and_a_filter);
     tcase_add_test(basics, only_the_standard_descriptors_reach_the_program);
     tcase_add_test(basics, grader_environment_and_paths_stay_outside);
