@@ -604,9 +604,10 @@ static void describe_parts(char *head, size_t head_size, char *detail, size_t de
                  finding->leaked_blocks == 1 ? "" : "s");
     } else {
         snprintf(what, sizeof what, "%s", finding->what[0] ? finding->what : finding->kind);
-        /* "Invalid write" reads as a sentence start; mid-line it is lower case
-         * (but "SIGSEGV" stays as it is). */
-        if (isupper((unsigned char)what[0]) && islower((unsigned char)what[1]))
+        /* "Invalid write" reads as a sentence start; mid-line it is lower
+         * case (but not "SIGSEGV", nor a kind such as "InvalidWrite"). */
+        if (finding->what[0] && isupper((unsigned char)what[0])
+            && islower((unsigned char)what[1]))
             what[0] = (char)tolower((unsigned char)what[0]);
         /* "Address 0x4a47048 is 0 bytes after a block of size 8 alloc'd":
          * the address helps nobody and need not stay the same from one
