@@ -428,14 +428,16 @@ nn_status dg_run_runner(dg_sandbox_result *result, dg_grade_context *context,
      * --child-silent-after-fork=no keep another program or a child
      * process from running unwatched: their Valgrind writes into the same
      * stream, which then no longer reads as one report. bash, not dash:
-     * dash redirects descriptors 0 to 9 only. */
+     * dash redirects descriptors 0 to 9 only. ./runner, not /work/runner:
+     * the shell's arguments are not rewritten without bubblewrap, and the
+     * work folder is the current folder either way. */
     int channel = used.max_open_files - 1;
     char command[1024];
     snprintf(command, sizeof command,
              "exec /usr/bin/valgrind --xml=yes --xml-fd=%d --error-exitcode=0 "
              "--leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite "
              "--num-callers=12 --trace-children=yes --child-silent-after-fork=no --vgdb=no "
-             "/work/runner %d>&2 2>/dev/null",
+             "./runner %d>&2 2>/dev/null",
              channel, channel);
     const char *checked[] = { "/bin/bash", "-c", command, NULL };
     dg_sandbox_request run = {
