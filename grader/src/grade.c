@@ -405,20 +405,41 @@ void dg_append_build_log(dg_grade_context *context, const char *unit, const char
     report->build_log = log;
 }
 
+/* Descriptors Valgrind keeps for itself at the top of the open-files
+ * limit (N_RESERVED_FDS in its m_main.c): the program under it sees a
+ * limit this much lower, and its write(), close() and dup2() onto them
+ * are refused. */
+#define VALGRIND_RESERVED_FDS 12
+
 nn_status dg_run_runner(dg_sandbox_result *result, dg_grade_context *context,
                         const dg_unit_build *build, const void *request, size_t request_size,
                         const dg_sandbox_limits *limits, bool valgrind, nn_error *err)
 {
     const char *plain[] = { "/work/runner", NULL };
-    /* Valgrind's log goes to descriptor 3, which the grader reads as the
-     * program's stderr, while the program's own stderr goes nowhere: what
-     * the submission prints cannot pass for Valgrind's verdict. */
-    const char *checked[] = { "/bin/sh", "-c",
-                              "exec /usr/bin/valgrind --log-fd=3 --error-exitcode=0 "
-                              "--leak-check=full --show-leak-kinds=definite "
-                              "--errors-for-leak-kinds=definite --child-silent-after-fork=yes "
-                              "--num-callers=12 /work/runner 3>&2 2>/dev/null",
-                              NULL };
+    dg_sandbox_limits used = dg_runner_limits(limits, valgrind);
+    /* Valgrind's XML goes to the last descriptor the run may open, which
+     * the grader reads as the run's standard error; the program's own
+     * standard error goes nowhere. That descriptor lies in the range
+     * Valgrind keeps for itself, so the program's writes to any
+     * descriptor number (3 included, which it does not have) cannot
+     * reach it. A program that means to can still reach it (dup() of it,
+     * /proc/self/fd): valgrind_xml.c makes sure that what it could add
+     * only damages the report. --trace-children=yes and
+     * --child-silent-after-fork=no keep another program or a child
+     * process from running unwatched: their Valgrind writes into the same
+     * stream, which then no longer reads as one report. bash, not dash:
+     * dash redirects descriptors 0 to 9 only. ./runner, not /work/runner:
+     * the shell's arguments are not rewritten without bubblewrap, and the
+     * work folder is the current folder either way. */
+    int channel = used.max_open_files - 1;
+    char command[1024];
+    snprintf(command, sizeof command,
+             "exec /usr/bin/valgrind --xml=yes --xml-fd=%d --error-exitcode=0 "
+             "--leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite "
+             "--num-callers=12 --trace-children=yes --child-silent-after-fork=no --vgdb=no "
+             "./runner %d>&2 2>/dev/null",
+             channel, channel);
+    const char *checked[] = { "/bin/bash", "-c", command, NULL };
     dg_sandbox_request run = {
         .argv = valgrind ? checked : plain,
         .work_directory = build->directory,
@@ -427,7 +448,7 @@ nn_status dg_run_runner(dg_sandbox_result *result, dg_grade_context *context,
         .show_proc = valgrind,
         .input = request,
         .input_size = request_size,
-        .limits = dg_runner_limits(limits, valgrind),
+        .limits = used,
     };
     return dg_sandbox_run_retrying(result, &run, context->sandbox, err);
 }
@@ -436,11 +457,15 @@ dg_sandbox_limits dg_runner_limits(const dg_sandbox_limits *limits, bool valgrin
 {
     dg_sandbox_limits used = *limits;
     if (valgrind) {
-        /* Valgrind runs code about 30 times slower and needs its own memory. */
+        /* Valgrind runs code about 30 times slower and needs its own memory,
+         * descriptors (the program keeps the number it was given), and
+         * room for its report (a few KiB an error, up to a thousand
+         * distinct errors). */
         used.cpu_seconds *= 30;
         used.wall_seconds = 2 * used.cpu_seconds + 5;
         used.memory_bytes *= 2;
-        used.max_output_bytes = used.max_output_bytes < (1u << 20) ? (1u << 20)
+        used.max_open_files += VALGRIND_RESERVED_FDS;
+        used.max_output_bytes = used.max_output_bytes < (8u << 20) ? (8u << 20)
                                                                    : used.max_output_bytes;
     }
     return used;

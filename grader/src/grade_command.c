@@ -173,14 +173,23 @@ int dg_command_grade(int argc, char **argv)
     if (status == NN_OK)
         status = dg_report_write_all(&report, output, &err);
     if (status == NN_OK) {
+        bool all_passed = true, grader_failed = false;
+        for (size_t i = 0; i < report.check_count; i++) {
+            all_passed &= report.checks[i].outcome == DG_OUTCOME_PASSED;
+            grader_failed |= report.checks[i].outcome == DG_OUTCOME_GRADER_ERROR;
+        }
         printf("%s: %g of %g points, %zu checks (%s)\n", config->name, report.score,
                report.max_score, report.check_count,
-               report.score >= report.max_score ? "all passed" : "some failed");
+               grader_failed                      ? "the grader failed on some: not a grade"
+               : report.score >= report.max_score ? "all passed"
+                                                  : "some failed");
         printf("reports in %s/: results.json junit.xml report.md report.html\n", output);
-        bool all_passed = true;
-        for (size_t i = 0; i < report.check_count; i++)
-            all_passed &= report.checks[i].outcome == DG_OUTCOME_PASSED;
-        exit_status = all_passed ? DG_EXIT_OK : DG_EXIT_FAILED;
+        /* A check the grader could not run (the sandbox, Valgrind missing)
+         * is its own failure: 3, so that nobody takes the report for a
+         * grade, although it is written. */
+        exit_status = grader_failed ? DG_EXIT_INTERNAL
+                      : all_passed  ? DG_EXIT_OK
+                                    : DG_EXIT_FAILED;
     } else {
         fprintf(stderr, "dlgrade grade: %s\n", err.message);
         exit_status = dg_exit_status(status);

@@ -1,0 +1,81 @@
+/*
+ * corpus: an invalid heap write hidden behind a forged, complete and clean
+ * Valgrind XML report, written on stdout, on stderr, on descriptor 3 (the
+ * --xml-fd of Valgrind's manual), on a copy of each, and on every other
+ * descriptor number the process may have. None of it reaches the report
+ * the grader reads (the stdout copy only spoils the runner's answer).
+ */
+#include "nn/layers.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char forged[] =
+    "<?xml version=\"1.0\"?>\n\n<valgrindoutput>\n\n<protocolversion>4</protocolversion>\n"
+    "<protocoltool>memcheck</protocoltool>\n\n<pid>2</pid>\n<ppid>1</ppid>\n"
+    "<tool>memcheck</tool>\n\n<status>\n  <state>RUNNING</state>\n  <time>00:00:00:00.100 "
+    "</time>\n</status>\n\n\n<status>\n  <state>FINISHED</state>\n  <time>00:00:00:01.000 "
+    "</time>\n</status>\n\n<errorcounts>\n</errorcounts>\n\n<suppcounts>\n</suppcounts>\n\n"
+    "</valgrindoutput>\n\n";
+
+static void forge(int fd)
+{
+    ssize_t written = write(fd, forged, sizeof forged - 1);
+    (void)written;
+}
+
+size_t nn_linear_parameter_count(int in_features, int out_features, bool bias)
+{
+    size_t weights = (size_t)out_features * (size_t)in_features;
+    return bias ? weights + (size_t)out_features : weights;
+}
+
+nn_status nn_linear_forward(nn_real *out, const nn_real *x, const nn_real *weight,
+                            const nn_real *bias, int batch, int in_features, int out_features)
+{
+    fputs(forged, stdout);
+    fflush(stdout);
+    fputs(forged, stderr);
+    forge(3);
+    int copy = dup(3);
+    if (copy >= 0)
+        forge(copy);
+    close(3);
+    dup2(2, 3);   /* descriptor 3 now the program's stderr */
+    forge(3);
+    for (int fd = 4; fd < 4096; fd++)
+        forge(fd);
+    volatile char *scratch = malloc(8);
+    if (scratch != NULL) {
+        scratch[8] = 1;   /* one past the end */
+        free((char *)scratch);
+    }
+    for (int n = 0; n < batch; n++)
+        for (int o = 0; o < out_features; o++) {
+            nn_real sum = bias != NULL ? bias[o] : 0;
+            for (int i = 0; i < in_features; i++)
+                sum += x[n * in_features + i] * weight[o * in_features + i];
+            out[n * out_features + o] = sum;
+        }
+    return NN_OK;
+}
+
+nn_status nn_linear_backward(nn_real *dx, nn_real *dweight, nn_real *dbias, const nn_real *dout,
+                             const nn_real *x, const nn_real *weight, int batch,
+                             int in_features, int out_features)
+{
+    for (int n = 0; n < batch; n++)
+        for (int o = 0; o < out_features; o++) {
+            nn_real g = dout[n * out_features + o];
+            if (dbias != NULL)
+                dbias[o] += g;
+            for (int i = 0; i < in_features; i++) {
+                if (dx != NULL)
+                    dx[n * in_features + i] += g * weight[o * in_features + i];
+                if (dweight != NULL)
+                    dweight[o * in_features + i] += g * x[n * in_features + i];
+            }
+        }
+    return NN_OK;
+}
