@@ -1,0 +1,383 @@
+/*
+ * judge.c - deciding what a runner's answer is worth, shared by the grader
+ * (expected values from the reference it links) and the student template's
+ * local checks (expected values from the fixtures the release step wrote),
+ * so that both print the same messages.
+ *
+ * Compare: a value passes when |got - expected| <= tolerance * max(1,
+ * |expected|): relative for large values, absolute near zero, where a
+ * relative error means nothing. Gradient buffers arrive pre-filled with
+ * random values, so a backward that assigns instead of adding fails.
+ *
+ * Gradcheck: numeric = (L+ - L-) / (actual step); the relative error
+ * |a - n| / max(|a|, |n|, floor) with floor 1e-4 is absolute for tiny
+ * entries, where rounding noise of the difference quotient would fail a
+ * correct backward. A gradient that is zero wherever it is checked proves
+ * nothing and fails.
+ */
+#include "judge.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GRADCHECK_FLOOR 1e-4
+
+/* "[2, 3]" for a flat index of a buffer whose shape reads "(O, I)". */
+void dg_format_index(char *out, size_t size, const dg_kernel *kernel, const dg_kernel_case *kc,
+                     int buffer, size_t index)
+{
+    const char *shape = kernel->buffers[buffer].shape;
+    size_t dims[8];
+    int rank = 0;
+    bool known = shape != NULL && shape[0] == '(';
+    for (const char *c = known ? shape + 1 : ""; known && *c && *c != ')' && rank < 8;) {
+        while (*c == ' ' || *c == ',')
+            c++;
+        size_t length = strcspn(c, ",)");
+        char token[16];
+        snprintf(token, sizeof token, "%.*s", (int)length, c);
+        c += length;
+        size_t value = 0;
+        bool found = false;
+        for (int d = 0; d < kernel->dim_count; d++)
+            if (strcmp(kernel->dim_names[d], token) == 0) {
+                value = (size_t)kc->dims[d];
+                found = true;
+            }
+        if (!found && token[0] >= '0' && token[0] <= '9') {
+            value = (size_t)strtoul(token, NULL, 10);
+            found = true;
+        }
+        if (!found || value == 0)
+            known = false;
+        dims[rank++] = value;
+    }
+    if (!known || rank == 0) {
+        snprintf(out, size, "[%zu]", index);
+        return;
+    }
+    size_t position[8];
+    for (int d = rank - 1; d >= 0; d--) {
+        position[d] = index % dims[d];
+        index /= dims[d];
+    }
+    size_t used = (size_t)snprintf(out, size, "[");
+    for (int d = 0; d < rank && used < size; d++)
+        used += (size_t)snprintf(out + used, size - used, "%s%zu", d ? ", " : "", position[d]);
+    if (used < size)
+        snprintf(out + used, size - used, "]");
+}
+
+void dg_report_not_implemented(dg_check_result *check, const char *function)
+{
+    check->outcome = DG_OUTCOME_NOT_IMPLEMENTED;
+    dg_check_printf(check, "%s is not implemented yet (it returns NN_ERR_NOT_IMPLEMENTED)\n",
+                    function);
+}
+
+/* Compares one case; prints the first difference. Returns whether it
+ * passed. */
+/* When every value of buffer i is the expected one times a constant c,
+ * the mistake is usually a missing or extra factor: say which, but only
+ * when the numbers fit that mistake. */
+static void diagnose_scale(dg_check_result *check, const dg_kernel *kernel,
+                           const dg_kernel_case *kc, const dg_call_buffers *expected,
+                           const dg_call_buffers *got, int i, double tolerance)
+{
+    /* A gradient buffer is judged by what the function added to it. */
+    bool increments = kernel->buffers[i].role == DG_BUFFER_ACCUMULATE;
+    if (increments && expected->initial[i] == NULL)
+        return;
+#define BASE(k) (increments ? dg_call_buffer_initial(expected, i, (k)) : 0.0)
+    double cross = 0, square = 0;
+    for (size_t k = 0; k < expected->counts[i]; k++) {
+        double want = dg_call_buffer_value(expected, i, k) - BASE(k);
+        cross += want * (dg_call_buffer_value(got, i, k) - BASE(k));
+        square += want * want;
+    }
+    if (!(square > 0))
+        return;
+    double c = cross / square;
+    for (size_t k = 0; k < expected->counts[i]; k++) {
+        double want = dg_call_buffer_value(expected, i, k) - BASE(k);
+        double have = dg_call_buffer_value(got, i, k) - BASE(k);
+        if (!(fabs(have - c * want) <= 10 * tolerance * fmax(1.0, fabs(c * want))))
+            return;  /* not a constant factor */
+    }
+#undef BASE
+    int batch = 0;
+    for (int d = 0; d < kernel->dim_count; d++)
+        if (strcmp(kernel->dim_names[d], "N") == 0)
+            batch = kc->dims[d];
+    const char *name = kernel->buffers[i].name;
+    if (batch > 1 && fabs(c - batch) < 1e-6 * batch)
+        dg_check_printf(check, "  looks like %s is not divided by the batch size (every value "
+                        "is %d times the expected one)\n", name, batch);
+    else if (batch > 1 && fabs(c - 1.0 / batch) < 1e-6)
+        dg_check_printf(check, "  looks like %s is divided by the batch size once too often "
+                        "(every value is 1/%d of the expected one)\n", name, batch);
+    else if (fabs(c + 1) < 1e-6)
+        dg_check_printf(check, "  looks like the sign of %s is flipped\n", name);
+    else if (fabs(c - 2) < 1e-6 || fabs(c - 0.5) < 1e-6)
+        dg_check_printf(check, "  looks like a factor of 2 is off: every value of %s is %g times "
+                        "the expected one\n", name, c);
+    else if (fabs(c) > 1e-12 && fabs(c - 1) > 1e-6)
+        dg_check_printf(check, "  every value of %s is %.6g times the expected one: a constant "
+                        "factor is off\n", name, c);
+}
+
+/* A gradient assigned instead of added: got == expected - initial. Said
+ * outright when the numbers show it; as a reminder when they cannot (no
+ * initial values kept, as in the template's local checks). */
+static void hint_overwrite(dg_check_result *check, const dg_kernel *kernel,
+                           const dg_call_buffers *expected, const dg_call_buffers *got, int i,
+                           double tolerance)
+{
+    const char *name = kernel->buffers[i].name;
+    if (expected->initial[i] == NULL) {
+        dg_check_printf(check, "  (%s arrives holding values: a backward pass must add its "
+                        "gradient to them, not overwrite them)\n", name);
+        return;
+    }
+    bool assigned = true;
+    for (size_t k = 0; k < expected->counts[i] && assigned; k++) {
+        double added = dg_call_buffer_value(expected, i, k) - dg_call_buffer_initial(expected, i, k);
+        double have = dg_call_buffer_value(got, i, k);
+        assigned = fabs(have - added) <= 10 * tolerance * fmax(1.0, fabs(added));
+    }
+    if (assigned)
+        dg_check_printf(check, "  looks like %s was assigned (=) instead of added to (+=): %s "
+                        "arrives holding values, and a backward pass must add its gradient to "
+                        "them\n", name, name);
+    else
+        dg_check_printf(check, "  (%s arrives holding values: a backward pass must add its "
+                        "gradient to them, not overwrite them)\n", name);
+}
+
+static bool compare_case(dg_check_result *check, const dg_kernel *kernel, int case_index,
+                         const dg_call_buffers *expected, const dg_call_buffers *got,
+                         double tolerance, bool report)
+{
+    const dg_kernel_case *kc = &kernel->cases[case_index];
+    for (int i = 0; i < kernel->buffer_count; i++) {
+        if (!dg_buffer_is_result(kernel->buffers[i].role))
+            continue;
+        size_t bad = 0, first = 0;
+        double worst = 0;
+        for (size_t k = 0; k < expected->counts[i]; k++) {
+            double want = dg_call_buffer_value(expected, i, k);
+            double have = dg_call_buffer_value(got, i, k);
+            double error = fabs(have - want) / fmax(1.0, fabs(want));
+            if (!(error <= tolerance)) {   /* NaN fails too */
+                if (bad++ == 0)
+                    first = k;
+                if (!(error <= worst))
+                    worst = error;
+            }
+        }
+        if (bad > 0 && !report)
+            return false;
+        if (bad > 0) {
+            char where[96];
+            dg_format_index(where, sizeof where, kernel, kc, i, first);
+            double want = dg_call_buffer_value(expected, i, first);
+            double have = dg_call_buffer_value(got, i, first);
+            dg_check_printf(check, "%s: %s differs at %s: got %.6g, expected %.6g (error %.1e > "
+                            "%.0e), %zu of %zu values wrong, in case %d (",
+                            kernel->function, kernel->buffers[i].name, where, have, want,
+                            fabs(have - want) / fmax(1.0, fabs(want)), tolerance, bad,
+                            expected->counts[i], case_index + 1);
+            for (int d = 0; d < kernel->dim_count; d++)
+                dg_check_printf(check, "%s%s=%d", d ? ", " : "", kernel->dim_names[d],
+                                kc->dims[d]);
+            dg_check_printf(check, ")\n");
+            if (!isfinite(have))
+                dg_check_printf(check, "  (%s is not a number there: look for a division by "
+                                "zero, the log of 0, or an exp that overflows)\n",
+                                kernel->buffers[i].name);
+            else
+                diagnose_scale(check, kernel, kc, expected, got, i, tolerance);
+            if (kernel->buffers[i].role == DG_BUFFER_ACCUMULATE && isfinite(have))
+                hint_overwrite(check, kernel, expected, got, i, tolerance);
+            return false;
+        }
+    }
+    return true;
+}
+
+nn_status dg_judge_compare(dg_check_result *check, const dg_kernel *kernel,
+                           const dg_call_buffers *expected, const void *response,
+                           size_t response_size, double tolerance, nn_error *err)
+{
+    nn_status status = NN_OK;
+    dg_reader reader;
+    dg_reader_init(&reader, response, response_size);
+    bool header = dg_get_u32(&reader) == DG_RESPONSE_MAGIC
+                  && dg_get_u32(&reader) == (uint32_t)kernel->case_count;
+    int passed = 0;
+    bool not_implemented = false, wrote_input = false;
+    for (int c = 0; header && c < kernel->case_count && !reader.failed; c++) {
+        dg_call_buffers got;
+        status = dg_call_buffers_new(&got, kernel, &kernel->cases[c], DG_JUDGE_MAX_ELEMENTS, err);
+        if (status != NN_OK)
+            break;
+        int32_t code = dg_get_i32(&reader);
+        for (int i = 0; i < kernel->buffer_count; i++)
+            if (dg_buffer_is_result(kernel->buffers[i].role))
+                dg_call_buffer_get(&reader, &got, i);
+        if (reader.failed) {
+            dg_call_buffers_release(&got);
+            break;
+        }
+        bool wrote = code >= DG_STATUS_WROTE_INPUT
+                     && code < DG_STATUS_WROTE_INPUT + kernel->buffer_count;
+        if (code == NN_ERR_NOT_IMPLEMENTED) {
+            not_implemented = true;
+        } else if (wrote) {
+            if (!wrote_input)   /* once is enough */
+                dg_check_printf(check, "%s wrote into its input %s, a const argument, in case "
+                                "%d; the caller still needs it\n", kernel->function,
+                                kernel->buffers[code - DG_STATUS_WROTE_INPUT].name, c + 1);
+            wrote_input = true;
+        } else if (code != NN_OK) {
+            dg_check_printf(check, "%s returned %s in case %d; the reference returns ok\n",
+                            kernel->function,
+                            code > 0 && code <= NN_ERR_NUMERIC ? nn_status_name(code)
+                                                               : "an unknown status",
+                            c + 1);
+        } else if (compare_case(check, kernel, c, &expected[c], &got, tolerance,
+                                passed == c)) {
+            passed++;
+        }
+        dg_call_buffers_release(&got);
+    }
+    if (status == NN_OK) {
+        if (response_size == 0) {
+            check->outcome = DG_OUTCOME_CRASHED;
+            dg_check_printf(check, "the runner exited without answering; does the code call "
+                            "exit()?\n");
+        } else if (!header || !dg_reader_done(&reader)) {
+            check->outcome = DG_OUTCOME_CRASHED;
+            dg_check_printf(check, "the runner's answer was malformed (%s); did the code "
+                            "print on stdout, or write past the end of a buffer?\n",
+                            header ? reader.problem : "bad header");
+        } else if (not_implemented) {
+            dg_report_not_implemented(check, kernel->function);
+        } else if (passed == kernel->case_count) {
+            check->outcome = DG_OUTCOME_PASSED;
+            check->score = check->max_score;
+            dg_check_printf(check, "%s agrees with the reference on %d cases (tolerance "
+                            "%.0e)\n", kernel->function, passed, tolerance);
+        } else {
+            check->outcome = DG_OUTCOME_FAILED;
+        }
+    }
+    return status;
+}
+
+/* The gradient buffer's name and the index formatted with the forward
+ * input's shape. */
+static void describe(char *out, size_t size, const dg_gradient_pair *pair,
+                     const dg_kernel *forward, const dg_kernel *backward,
+                     const dg_kernel_case *kc, const dg_coordinate *where)
+{
+    char index[96];
+    const dg_buffer_link *link = &pair->links[where->link];
+    dg_format_index(index, sizeof index, forward, kc, link->forward, where->index);
+    snprintf(out, size, "%s at %s", backward->buffers[link->backward].name, index);
+}
+
+void dg_judge_gradcheck(dg_check_result *check, const dg_gradient_pair *pair, int cases,
+                        const dg_coordinate *const *coordinates, const size_t *counts,
+                        const void *response, size_t response_size, double tolerance)
+{
+    const dg_kernel *forward = dg_kernel_find(pair->forward);
+    const dg_kernel *backward = dg_kernel_find(pair->backward);
+        dg_reader reader;
+        dg_reader_init(&reader, response, response_size);
+        bool header = dg_get_u32(&reader) == DG_RESPONSE_MAGIC
+                      && dg_get_u32(&reader) == (uint32_t)cases;
+        bool not_implemented = false, failed = false, all_zero = true;
+        size_t checked = 0;
+        for (int c = 0; header && c < cases && !reader.failed && !failed; c++) {
+            int32_t forward_status = dg_get_i32(&reader);
+            int32_t backward_status = dg_get_i32(&reader);
+            for (size_t k = 0; k < counts[c]; k++) {
+                double analytic = dg_get_f64(&reader);
+                double plus = dg_get_f64(&reader), minus = dg_get_f64(&reader);
+                double step = dg_get_f64(&reader);
+                if (reader.failed || forward_status != NN_OK || backward_status != NN_OK
+                    || failed)
+                    continue;
+                double numeric = (plus - minus) / step;
+                double scale = fmax(fmax(fabs(analytic), fabs(numeric)), GRADCHECK_FLOOR);
+                double relative = fabs(analytic - numeric) / scale;
+                checked++;
+                if (fabs(analytic) > GRADCHECK_FLOOR || fabs(numeric) > GRADCHECK_FLOOR)
+                    all_zero = false;
+                if (!(relative <= tolerance) || !isfinite(step) || step <= 0) {
+                    char where[160];
+                    describe(where, sizeof where, pair, forward, backward, &forward->cases[c],
+                             &coordinates[c][k]);
+                    dg_check_printf(check, "%s: %s fails the gradient check: analytic %.6g, "
+                                    "numeric %.6g (relative error %.1e > %.0e), case %d\n",
+                                    backward->function, where, analytic, numeric, relative,
+                                    tolerance, c + 1);
+                    failed = true;
+                }
+            }
+            if (forward_status == NN_ERR_NOT_IMPLEMENTED || backward_status == NN_ERR_NOT_IMPLEMENTED)
+                not_implemented = true;
+            else if ((forward_status != NN_OK || backward_status != NN_OK) && !failed) {
+                dg_check_printf(check, "%s returned an error status in case %d\n",
+                                forward_status != NN_OK ? forward->function : backward->function,
+                                c + 1);
+                failed = true;
+            }
+        }
+        if (response_size == 0) {
+            check->outcome = DG_OUTCOME_CRASHED;
+            dg_check_printf(check, "the runner exited without answering; does the code call "
+                            "exit()?\n");
+        } else if (!header || (!failed && !dg_reader_done(&reader))) {
+            check->outcome = DG_OUTCOME_CRASHED;
+            dg_check_printf(check, "the runner's answer was malformed (%s)\n",
+                            header ? reader.problem : "bad header");
+        } else if (not_implemented) {
+            dg_report_not_implemented(check, failed ? backward->function : pair->forward);
+        } else if (failed) {
+            check->outcome = DG_OUTCOME_FAILED;
+        } else if (all_zero) {
+            check->outcome = DG_OUTCOME_FAILED;
+            dg_check_printf(check, "%s: the gradients are zero at all %zu checked coordinates, "
+                            "and so are the numeric ones: nothing was checked\n",
+                            backward->function, checked);
+        } else {
+            check->outcome = DG_OUTCOME_PASSED;
+            check->score = check->max_score;
+            dg_check_printf(check, "%s passes the gradient check at %zu coordinates "
+                            "(tolerance %.0e)\n", backward->function, checked, tolerance);
+        }
+}
+
+void dg_judge_accuracy(dg_check_result *check, double accuracy, double floor, double target,
+                       const char *measured_on)
+{
+    double fraction = (accuracy - floor) / (target - floor);
+    fraction = fraction < 0 ? 0 : fraction > 1 ? 1 : fraction;
+    if (!(accuracy == accuracy))   /* NaN */
+        fraction = 0;
+    check->score = check->max_score * fraction;
+    check->outcome = fraction >= 1 ? DG_OUTCOME_PASSED
+                     : fraction > 0 ? DG_OUTCOME_PARTIAL
+                                    : DG_OUTCOME_FAILED;
+    if (fraction >= 1)
+        dg_check_printf(check, "%s accuracy %.4f, at or above the target %.2f (%g of %g)\n",
+                        measured_on, accuracy, target, check->score, check->max_score);
+    else
+        dg_check_printf(check, "%s accuracy %.4f, needed %.2f for full points and %.2f for any "
+                        "(%.1f of %g)\n", measured_on, accuracy, target, floor, check->score,
+                        check->max_score);
+}

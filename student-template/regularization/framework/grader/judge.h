@@ -1,0 +1,48 @@
+/*
+ * judge.h - turning a runner's answer into an outcome, a score and the
+ * messages a student reads. See judge.c.
+ */
+#ifndef DG_JUDGE_H
+#define DG_JUDGE_H
+
+#include "kernel_call.h"
+#include "kernels.h"
+#include "report.h"
+
+#include <stdint.h>
+
+/* Bound on the values of one call's buffers. */
+#define DG_JUDGE_MAX_ELEMENTS (16u << 20)
+
+/* A coordinate of a gradient check: which link of the pair, which value. */
+typedef struct dg_coordinate {
+    uint32_t link;
+    uint64_t index;
+} dg_coordinate;
+
+/* Judges the answer to a compare request over kernel's cases; expected[c]
+ * holds every buffer after the reference ran on case c. Sets the outcome,
+ * the score (all or nothing) and the messages. An error return means the
+ * judge itself could not work (memory). */
+nn_status dg_judge_compare(dg_check_result *check, const dg_kernel *kernel,
+                           const dg_call_buffers *expected, const void *response,
+                           size_t response_size, double tolerance, nn_error *err);
+
+/* Judges the answer to a gradient-check request whose case c asked for
+ * counts[c] coordinates. */
+void dg_judge_gradcheck(dg_check_result *check, const dg_gradient_pair *pair, int cases,
+                        const dg_coordinate *const *coordinates, const size_t *counts,
+                        const void *response, size_t response_size, double tolerance);
+
+/* Scores an accuracy between floor (0 points) and target (full points),
+ * linearly: points * clamp((accuracy - floor) / (target - floor), 0, 1).
+ * measured_on names the data: "test", "validation". */
+void dg_judge_accuracy(dg_check_result *check, double accuracy, double floor, double target,
+                       const char *measured_on);
+
+/* "[2, 3]" for a flat index of a buffer whose shape reads "(O, I)". */
+void dg_format_index(char *out, size_t size, const dg_kernel *kernel, const dg_kernel_case *kc,
+                     int buffer, size_t index);
+void dg_report_not_implemented(dg_check_result *check, const char *function);
+
+#endif

@@ -1,0 +1,172 @@
+/*
+ * kernel_call.c - allocating, filling and moving the buffers of a call.
+ */
+#include "kernel_call.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static size_t element_size(dg_buffer_type type)
+{
+    switch (type) {
+    case DG_BUFFER_REAL: return sizeof(nn_real);
+    case DG_BUFFER_INT: return sizeof(int);
+    case DG_BUFFER_DOUBLE: return sizeof(double);
+    }
+    return sizeof(double);
+}
+
+nn_status dg_call_buffers_new(dg_call_buffers *buffers, const dg_kernel *kernel,
+                              const dg_kernel_case *kernel_case, size_t max_elements,
+                              nn_error *err)
+{
+    *buffers = (dg_call_buffers){ .kernel = kernel };
+    for (int d = 0; d < kernel->dim_count; d++)
+        if (kernel_case->dims[d] < 1 || kernel_case->dims[d] > (1 << 24))
+            return nn_error_set(err, NN_ERR_ARGUMENT, "%s: size %s = %d is out of range",
+                                kernel->function, kernel->dim_names[d], kernel_case->dims[d]);
+    kernel->sizes(buffers->counts, kernel_case->dims, kernel_case->params);
+    size_t total = 0;
+    for (int i = 0; i < kernel->buffer_count; i++) {
+        if (buffers->counts[i] > max_elements || total > max_elements - buffers->counts[i])
+            return nn_error_set(err, NN_ERR_ARGUMENT, "%s: buffers exceed %zu values",
+                                kernel->function, max_elements);
+        total += buffers->counts[i];
+    }
+    for (int i = 0; i < kernel->buffer_count; i++) {
+        size_t count = buffers->counts[i] ? buffers->counts[i] : 1;
+        buffers->data[i] = calloc(count, element_size(kernel->buffers[i].type));
+        if (buffers->data[i] == NULL) {
+            dg_call_buffers_release(buffers);
+            return nn_error_set(err, NN_ERR_MEMORY, "%s: out of memory for %s",
+                                kernel->function, kernel->buffers[i].name);
+        }
+    }
+    return NN_OK;
+}
+
+void dg_call_buffers_release(dg_call_buffers *buffers)
+{
+    for (int i = 0; i < DG_KERNEL_MAX_BUFFERS; i++) {
+        free(buffers->data[i]);
+        free(buffers->initial[i]);
+        buffers->data[i] = NULL;
+        buffers->initial[i] = NULL;
+    }
+}
+
+static double draw(const dg_buffer_spec *spec, const dg_kernel_case *kernel_case, nn_rng *rng)
+{
+    switch (spec->fill) {
+    case DG_FILL_NORMAL: return nn_rng_normal(rng);
+    case DG_FILL_UNIFORM: return nn_rng_uniform_range(rng, -1, 1);
+    case DG_FILL_PROBABILITY: return nn_rng_uniform_range(rng, 0.05, 0.95);
+    case DG_FILL_BINARY: return (double)nn_rng_below(rng, 2);
+    case DG_FILL_POSITIVE: return nn_rng_uniform_range(rng, 0.5, 1.5);
+    case DG_FILL_LABELS:
+        return (double)nn_rng_below(rng, (uint64_t)kernel_case->dims[spec->fill_dim]);
+    case DG_FILL_DROPOUT_MASK: {
+        double p = kernel_case->params[spec->fill_dim];
+        return nn_rng_uniform(rng) < p ? 0.0 : 1.0 / (1.0 - p);
+    }
+    case DG_FILL_ZERO: return 0.0;
+    }
+    return 0.0;
+}
+
+bool dg_buffer_is_result(dg_buffer_role role)
+{
+    return role == DG_BUFFER_OUTPUT || role == DG_BUFFER_ACCUMULATE || role == DG_BUFFER_STATE;
+}
+
+void dg_call_buffers_fill(dg_call_buffers *buffers, const dg_kernel_case *kernel_case,
+                          nn_rng *rng)
+{
+    const dg_kernel *kernel = buffers->kernel;
+    for (int i = 0; i < kernel->buffer_count; i++) {
+        const dg_buffer_spec *spec = &kernel->buffers[i];
+        bool unwritten = spec->role == DG_BUFFER_OUTPUT || spec->role == DG_BUFFER_WORKSPACE;
+        for (size_t k = 0; k < buffers->counts[i]; k++) {
+            double value = unwritten ? NAN : draw(spec, kernel_case, rng);
+            switch (spec->type) {
+            case DG_BUFFER_REAL: ((nn_real *)buffers->data[i])[k] = (nn_real)value; break;
+            case DG_BUFFER_INT:
+                ((int *)buffers->data[i])[k] = unwritten ? INT_MIN : (int)value;
+                break;
+            case DG_BUFFER_DOUBLE: ((double *)buffers->data[i])[k] = value; break;
+            }
+        }
+    }
+}
+
+void dg_call_buffers_copy(dg_call_buffers *destination, const dg_call_buffers *source)
+{
+    const dg_kernel *kernel = source->kernel;
+    for (int i = 0; i < kernel->buffer_count; i++)
+        memcpy(destination->data[i], source->data[i],
+               source->counts[i] * element_size(kernel->buffers[i].type));
+}
+
+/* Workspace never travels: each side allocates its own. */
+void dg_call_buffer_put(dg_writer *writer, const dg_call_buffers *buffers, int i)
+{
+    if (buffers->kernel->buffers[i].role == DG_BUFFER_WORKSPACE)
+        return;
+    switch (buffers->kernel->buffers[i].type) {
+    case DG_BUFFER_REAL: dg_put_reals(writer, buffers->data[i], buffers->counts[i]); break;
+    case DG_BUFFER_INT: dg_put_ints(writer, buffers->data[i], buffers->counts[i]); break;
+    case DG_BUFFER_DOUBLE: dg_put_doubles(writer, buffers->data[i], buffers->counts[i]); break;
+    }
+}
+
+void dg_call_buffer_get(dg_reader *reader, dg_call_buffers *buffers, int i)
+{
+    if (buffers->kernel->buffers[i].role == DG_BUFFER_WORKSPACE)
+        return;
+    switch (buffers->kernel->buffers[i].type) {
+    case DG_BUFFER_REAL: dg_get_reals(reader, buffers->data[i], buffers->counts[i]); break;
+    case DG_BUFFER_INT: dg_get_ints(reader, buffers->data[i], buffers->counts[i]); break;
+    case DG_BUFFER_DOUBLE: dg_get_doubles(reader, buffers->data[i], buffers->counts[i]); break;
+    }
+}
+
+void dg_call_buffers_keep_initial(dg_call_buffers *buffers)
+{
+    for (int i = 0; i < buffers->kernel->buffer_count; i++) {
+        if (buffers->kernel->buffers[i].role != DG_BUFFER_ACCUMULATE)
+            continue;
+        size_t bytes = dg_call_buffer_bytes(buffers, i);
+        buffers->initial[i] = malloc(bytes ? bytes : 1);
+        if (buffers->initial[i] != NULL)
+            memcpy(buffers->initial[i], buffers->data[i], bytes);
+    }
+}
+
+double dg_call_buffer_initial(const dg_call_buffers *buffers, int i, size_t index)
+{
+    if (buffers->initial[i] == NULL)
+        return NAN;
+    switch (buffers->kernel->buffers[i].type) {
+    case DG_BUFFER_REAL: return (double)((const nn_real *)buffers->initial[i])[index];
+    case DG_BUFFER_INT: return (double)((const int *)buffers->initial[i])[index];
+    case DG_BUFFER_DOUBLE: return ((const double *)buffers->initial[i])[index];
+    }
+    return NAN;
+}
+
+double dg_call_buffer_value(const dg_call_buffers *buffers, int i, size_t index)
+{
+    switch (buffers->kernel->buffers[i].type) {
+    case DG_BUFFER_REAL: return (double)((const nn_real *)buffers->data[i])[index];
+    case DG_BUFFER_INT: return (double)((const int *)buffers->data[i])[index];
+    case DG_BUFFER_DOUBLE: return ((const double *)buffers->data[i])[index];
+    }
+    return NAN;
+}
+
+size_t dg_call_buffer_bytes(const dg_call_buffers *buffers, int i)
+{
+    return buffers->counts[i] * element_size(buffers->kernel->buffers[i].type);
+}
