@@ -140,6 +140,14 @@ static bool in_list(const char *const *names, const char *name)
 
 bool dg_inspect_call_allowed(const char *name)
 {
+    /* glibc's vector math (libmvec), which GCC calls for math functions in
+     * vectorised loops when fast-math is on: _ZGVdN4v_exp is exp, four at
+     * a time. */
+    if (strncmp(name, "_ZGV", 4) == 0) {
+        const char *base = strchr(name + 4, '_');
+        return base != NULL && base[1] != '\0' && strncmp(base + 1, "_ZGV", 4) != 0
+               && dg_inspect_call_allowed(base + 1);
+    }
     size_t length = strlen(name);
     for (size_t g = 0; g < GROUP_COUNT; g++) {
         if (in_list(allowed_calls[g].names, name))
@@ -308,10 +316,9 @@ static nn_status names_of_header(dg_names *api, const char *text, size_t size, n
         size_t end = i + 3;
         while (end < size && identifier_char(text[end]))
             end++;
-        size_t after = end;
-        while (after < size && (text[after] == ' ' || text[after] == '\t'))
-            after++;
-        if (after < size && text[after] == '(' && end - i < 128) {
+        /* The library's declarations put the parenthesis right after the
+         * name; prose in comments ("nn_real (float or double)") does not. */
+        if (end < size && text[end] == '(' && end - i < 128) {
             char name[128];
             memcpy(name, text + i, end - i);
             name[end - i] = '\0';
@@ -667,6 +674,31 @@ static void judge_section(inspection_context *c, const char *name, const GElf_Sh
         problem(c, RUNS_BY_ITSELF, " runs code after main (a destructor): section %s", name);
 }
 
+/* Whether the section table and every section's contents lie within the
+ * image, and there is a symbol table: what a compiler always writes, and
+ * what a truncated object lacks (libelf would read it as fewer sections,
+ * or none, and nothing refused). */
+static bool sections_in_bounds(Elf *elf, const GElf_Ehdr *header, size_t size)
+{
+    size_t count;
+    if (elf_getshdrnum(elf, &count) != 0 || count == 0 || header->e_shoff == 0
+        || header->e_shoff > size || header->e_shentsize == 0
+        || (size - header->e_shoff) / header->e_shentsize < count)
+        return false;
+    bool symbols = false;
+    Elf_Scn *scn = NULL;
+    while ((scn = elf_nextscn(elf, scn)) != NULL) {
+        GElf_Shdr shdr;
+        if (gelf_getshdr(scn, &shdr) == NULL)
+            return false;
+        if (shdr.sh_type != SHT_NOBITS && shdr.sh_type != SHT_NULL
+            && (shdr.sh_offset > size || shdr.sh_size > size - shdr.sh_offset))
+            return false;
+        symbols |= shdr.sh_type == SHT_SYMTAB;
+    }
+    return symbols;
+}
+
 nn_status dg_inspect_memory(dg_inspection *result, const unsigned char *bytes, size_t size,
                             const dg_inspect_rules *rules, nn_error *err)
 {
@@ -693,6 +725,9 @@ nn_status dg_inspect_memory(dg_inspection *result, const unsigned char *bytes, s
         const char *why = elf_errmsg(-1);
         problem(&c, UNREADABLE, " did not compile to an object the grader can read (%s)",
                 why != NULL ? why : "no section names");
+    } else if (!sections_in_bounds(elf, &header, size)) {
+        problem(&c, UNREADABLE,
+                " did not compile to an object the grader can read (cut short or damaged)");
     } else {
         bool damaged = false;
         Elf_Scn *scn = NULL;
