@@ -1151,10 +1151,16 @@ START_TEST(make_test_refuses_a_file_as_the_grader_does_with_the_same_words)
     ck_assert_ptr_nonnull(strstr(r.output, "[PASS] relu-forward "));
     run_release(&r);
 
-    char dlgrade[1200], out[800];
+    /* The grader, on what `make submit` packs (the public checks: the
+     * hidden ones add nothing here). */
+    run_in(&r, hostile, (const char *const[]){ "make", "submit", NULL }, NULL, 60);
+    ck_assert_ran(&r, 0);
+    run_release(&r);
+    char dlgrade[1200], out[800], archive[800];
     dlgrade_path(dlgrade, sizeof dlgrade);
     snprintf(out, sizeof out, "%s/graded", hostile);
-    run_in(&r, NULL, (const char *const[]){ dlgrade, "grade", hostile, "-a", TEMPLATE_ASSIGNMENT,
+    snprintf(archive, sizeof archive, "%s/submission.tar.gz", hostile);
+    run_in(&r, NULL, (const char *const[]){ dlgrade, "grade", archive, "-a", TEMPLATE_ASSIGNMENT,
                                             "-o", out, "--public-only", "--quiet", NULL },
            NULL, 300);
     ck_assert_ran(&r, 1);
