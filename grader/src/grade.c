@@ -11,6 +11,7 @@
 #include "grade.h"
 
 #include "grade_internal.h"
+#include "inspect.h"
 #include "kernel_call.h"
 #include "kernels.h"
 #include "protocol.h"
@@ -246,6 +247,65 @@ nn_status dg_link_runner(dg_unit_build *build, dg_grade_context *context, const 
     return NN_OK;
 }
 
+/* Inspects build->directory/unit.o (inspect.h): the unit may define its
+ * own functions, those the reference's file of the same name defines
+ * (read from the kit's libnnref.a), and call the library's API (the kit's
+ * headers) and the C functions a layer needs. A refusal fails the build
+ * like a compile error: the first problem is the checks' message, all of
+ * them go to the build log. */
+static nn_status inspect_unit(bool *accepted, dg_unit_build *build, dg_grade_context *context,
+                              const dg_unit *unit, const char *kit, const char *precision,
+                              nn_error *err)
+{
+    *accepted = false;
+    dg_inspect_rules rules = { .file = unit->file };
+    char path[1300], member[80];
+    snprintf(path, sizeof path, "%s/include/nn", kit);
+    nn_status status = dg_inspect_load_api(&rules.api, path, err);
+    for (int f = 0; status == NN_OK && f < unit->function_count; f++)
+        status = dg_names_add(&rules.own, unit->functions[f], err);
+    if (status == NN_OK) {
+        snprintf(path, sizeof path, "%s/lib/libnnref.a", kit);
+        snprintf(member, sizeof member, "%.*s.o", (int)strlen(unit->file) - 2, unit->file);
+        status = dg_inspect_archive_definitions(&rules.own, path, member, err);
+    }
+    dg_inspection inspection = { 0 };
+    if (status == NN_OK) {
+        snprintf(path, sizeof path, "%s/unit.o", build->directory);
+        status = dg_inspect_object(&inspection, path, &rules, err);
+    }
+    dg_inspect_rules_release(&rules);
+    if (status != NN_OK) {
+        nn_error_prefix(err, "inspecting %s", unit->file);
+        return status;
+    }
+    *accepted = !inspection.refused;
+    if (inspection.refused) {
+        build->state = DG_BUILD_FAILED;
+        if (inspection.problem_count == 1)
+            snprintf(build->log_summary, sizeof build->log_summary, "%s", inspection.first);
+        else
+            snprintf(build->log_summary, sizeof build->log_summary,
+                     "%s (and %d more problem%s: see the build log)", inspection.first,
+                     inspection.problem_count - 1, inspection.problem_count > 2 ? "s" : "");
+        /* Every problem, indented under one line that says what happened. */
+        size_t size = 2 * strlen(inspection.details) + 128, used = 0;
+        char *log = malloc(size);
+        if (log != NULL) {
+            used = (size_t)snprintf(log, size, "%s was refused before linking:\n", unit->file);
+            for (const char *line = inspection.details; *line != '\0';) {
+                size_t length = strcspn(line, "\n");
+                used += (size_t)snprintf(log + used, size - used, "  %.*s\n", (int)length, line);
+                line += length + (line[length] == '\n');
+            }
+            dg_append_build_log(context, unit->name, precision, log, NULL, 0);
+        }
+        free(log);
+    }
+    dg_inspection_release(&inspection);
+    return NN_OK;
+}
+
 nn_status dg_build_unit(dg_unit_build *build, dg_grade_context *context, int unit_index,
                         const char *precision, nn_error *err)
 {
@@ -318,6 +378,11 @@ nn_status dg_build_unit(dg_unit_build *build, dg_grade_context *context, int uni
     dg_sandbox_result_release(&result);
     if (!compiled)
         return NN_OK;
+    /* Then what the object defines and calls, before it meets the harness. */
+    bool accepted;
+    status = inspect_unit(&accepted, build, context, unit, kit, precision, err);
+    if (status != NN_OK || !accepted)
+        return status;
     /* Then the runner: the harness, this unit, the reference for the rest. */
     const char *objects[] = { "unit.o", NULL };
     return dg_link_runner(build, context, precision, objects, &unit_index, 1, err);

@@ -3,7 +3,9 @@
  */
 #include "release.h"
 
+#include "dlgrade.h"
 #include "files.h"
+#include "inspect.h"
 #include "kernel_call.h"
 #include "kernels.h"
 #include "request.h"
@@ -211,7 +213,7 @@ static const char *const checker_files[] = {
     "kernels.c", "kernels.h", "kernel_call.c", "kernel_call.h", "protocol.c", "protocol.h",
     "runner_serve.c", "runner_serve.h", "judge.c", "judge.h", "report.c", "report.h",
     "report_internal.h", "report_json.c", "report_junit.c", "report_markdown.c",
-    "report_html.c", NULL
+    "report_html.c", "inspect.c", "inspect.h", NULL
 };
 static const char *const train_files[] = { "train_command.c", "datasets.c", "exit_status.c",
                                            "dlgrade.h", NULL };
@@ -340,6 +342,26 @@ static bool runs_locally(const dg_check_config *check)
                || check->kind == DG_CHECK_TRAIN);
 }
 
+/* The names the reference's file of unit defines with external linkage,
+ * from the float runner kit's libnnref.a (what the grader reads from its
+ * kit), with the unit's listed functions. */
+static nn_status unit_definitions(dg_names *defined, const dg_unit *unit, nn_error *err)
+{
+    char kits[1024], archive[1200], member[80];
+    dg_kit_directory(kits, sizeof kits);
+    snprintf(archive, sizeof archive, "%s/float/runner-kit/lib/libnnref.a", kits);
+    snprintf(member, sizeof member, "%.*s.o", (int)strlen(unit->file) - 2, unit->file);
+    if (access(archive, R_OK) != 0)
+        return nn_error_set(err, NN_ERR_IO, "the runner kit's %s is missing (run make)",
+                            archive);
+    nn_status status = NN_OK;
+    for (int f = 0; status == NN_OK && f < unit->function_count; f++)
+        status = dg_names_add(defined, unit->functions[f], err);
+    if (status == NN_OK)
+        status = dg_inspect_archive_definitions(defined, archive, member, err);
+    return status;
+}
+
 static nn_status ship_checks(release *r)
 {
     const dg_config *config = r->config;
@@ -368,6 +390,12 @@ static nn_status ship_checks(release *r)
             append(&yaml, "    model: %s\n    epochs: %d\n    train_samples: %d\n"
                           "    floor: %g\n    target: %g\n", model, check->epochs,
                    check->train_samples, check->floor, check->target);
+            /* The files whose code the network runs: a refused one fails
+             * the check, as in the grader. */
+            append(&yaml, "    files: [");
+            for (int u = 0; u < check->unit_count; u++)
+                append(&yaml, "%s%s", u ? ", " : "", config->units[check->units[u]].file);
+            append(&yaml, "]\n");
         } else {
             char fixture[256];
             snprintf(fixture, sizeof fixture, "checks/%s.fixture.gz", check->id);
@@ -378,13 +406,22 @@ static nn_status ship_checks(release *r)
         }
     }
     /* The functions to write, so that `make test` can list those still
-     * stubbed, hidden checks' functions included. */
+     * stubbed, hidden checks' functions included; and every function the
+     * file defines (`defines:`, from the reference library, as the
+     * grader reads it), which is what the inspection of the student's
+     * object lets it define (inspect.h). */
     append(&yaml, "units:\n");
-    for (int u = 0; u < config->unit_count; u++) {
+    for (int u = 0; status == NN_OK && u < config->unit_count; u++) {
         append(&yaml, "  - file: %s\n    functions: [", config->units[u].file);
         for (int f = 0; f < config->units[u].function_count; f++)
             append(&yaml, "%s%s", f ? ", " : "", config->units[u].functions[f]);
+        dg_names defined = { 0 };
+        status = unit_definitions(&defined, &config->units[u], r->err);
+        append(&yaml, "]\n    defines: [");
+        for (size_t d = 0; d < defined.count; d++)
+            append(&yaml, "%s%s", d ? ", " : "", defined.names[d]);
         append(&yaml, "]\n");
+        dg_names_release(&defined);
     }
     if (status == NN_OK && yaml.data == NULL)
         status = nn_error_set(r->err, NN_ERR_MEMORY, "out of memory for checks.yaml");
@@ -482,6 +519,33 @@ static void describe_function(release *r, text *out, const char *function)
     append(out, "`%s` (see `framework/include/nn/`).\n\n", function);
 }
 
+/* What the inspection of a compiled unit refuses (inspect.h), in the
+ * handout's words; the allowed calls come from inspect.c's own table. */
+static void append_rules(text *out)
+{
+    append(out, "## Rules for your files\n\n"
+                "Before your code is linked, the grader looks at what each of your compiled "
+                "files defines and calls, and refuses a file that breaks these rules: its "
+                "checks score 0, with the reason. `make test` inspects your files the same "
+                "way, with the same messages.\n\n"
+                "- **Define only the file's own functions**: those above and the others the "
+                "file came with. Helpers and global variables must be `static`, or the file "
+                "is refused (`` linear.c: helper `scale_rows` has external linkage: declare "
+                "it static ``). No `main`, no C library names (`memcpy`, `fabs`, ...), no "
+                "functions of other files, no `__attribute__((weak))`.\n"
+                "- **Nothing runs by itself**: no constructors or destructors "
+                "(`__attribute__((constructor))`, `.init_array` and similar sections), no "
+                "ifuncs.\n"
+                "- **Call only the library and what a layer needs of C**: the functions "
+                "declared in `framework/include/nn/` (other files' functions included) and "
+                "these parts of the C library:\n");
+    for (const char *const *group = dg_inspect_allowed_summary(); *group != NULL; group++)
+        append(out, "  - %s\n", *group);
+    append(out, "\n  Anything else (processes, files, sockets, signals, sleeping, the clock, "
+                "`exit`) is refused: `linear.c calls fork, which is not available to a "
+                "layer`.\n\n");
+}
+
 static nn_status ship_readme(release *r)
 {
     const dg_config *config = r->config;
@@ -508,6 +572,7 @@ static nn_status ship_readme(release *r)
         for (int f = 0; f < config->units[u].function_count; f++)
             describe_function(r, &out, config->units[u].functions[f]);
     }
+    append_rules(&out);
     double public_points = 0, other_points = 0, quiz_points = 0;
     append(&out, "## How points are earned\n\n| check | kind | points |\n|---|---|---|\n");
     for (int i = 0; i < config->check_count; i++) {

@@ -1106,6 +1106,80 @@ START_TEST(make_test_passes_every_public_check_with_the_reference_units)
 }
 END_TEST
 
+/* ---- 4b. a file the grader refuses ------------------------------------------------------ */
+
+/* The output of the check `id` in results.json. */
+static const char *output_of(json_t *results, const char *id)
+{
+    json_t *tests = json_object_get(results, "tests");
+    for (size_t i = 0; i < json_array_size(tests); i++) {
+        json_t *test = json_array_get(tests, i);
+        if (strcmp(json_string_value(json_object_get(test, "number")), id) == 0)
+            return json_string_value(json_object_get(test, "output"));
+    }
+    return NULL;
+}
+
+START_TEST(make_test_refuses_a_file_as_the_grader_does_with_the_same_words)
+{
+    REQUIRE_TEMPLATES();
+    /* The reference units, with a helper calling fork() added to linear.c. */
+    char hostile[700], source[800];
+    snprintf(hostile, sizeof hostile, "%s/hostile", scratch);
+    run_result r;
+    run_in(&r, NULL, (const char *const[]){ "cp", "-a", solved, hostile, NULL }, NULL, 60);
+    ck_assert_ran(&r, 0);
+    run_release(&r);
+    snprintf(source, sizeof source, "%s/linear.c", hostile);
+    size_t size;
+    char *text = slurp(source, &size);
+    ck_assert_ptr_nonnull(text);
+    char *edited = malloc(size + 256);
+    ck_assert_ptr_nonnull(edited);
+    snprintf(edited, size + 256, "%s\n#include <unistd.h>\nstatic int spawn(void) { return "
+             "fork(); }\n__attribute__((used)) static int (*keep)(void) = spawn;\n", text);
+    write_text(source, edited);
+    free(edited);
+    free(text);
+    const char *sentence = "linear.c calls fork, which is not available to a layer";
+
+    run_in(&r, hostile, (const char *const[]){ "make", "test", NULL }, NULL, 240);
+    ck_assert_ran(&r, 2);
+    const char *line = strstr(r.output, "[FAIL] linear-forward ");
+    ck_assert_msg(line != NULL, "%s", tail_of(&r));
+    ck_assert_msg(strstr(line, sentence) != NULL, "%s", tail_of(&r));
+    ck_assert_ptr_nonnull(strstr(r.output, "[PASS] relu-forward "));
+    run_release(&r);
+
+    /* The grader, on what `make submit` packs (the public checks: the
+     * hidden ones add nothing here). */
+    run_in(&r, hostile, (const char *const[]){ "make", "submit", NULL }, NULL, 60);
+    ck_assert_ran(&r, 0);
+    run_release(&r);
+    char dlgrade[1200], out[800], archive[800];
+    dlgrade_path(dlgrade, sizeof dlgrade);
+    snprintf(out, sizeof out, "%s/graded", hostile);
+    snprintf(archive, sizeof archive, "%s/submission.tar.gz", hostile);
+    run_in(&r, NULL, (const char *const[]){ dlgrade, "grade", archive, "-a", TEMPLATE_ASSIGNMENT,
+                                            "-o", out, "--public-only", "--quiet", NULL },
+           NULL, 300);
+    ck_assert_ran(&r, 1);
+    run_release(&r);
+    char path[900];
+    snprintf(path, sizeof path, "%s/results.json", out);
+    json_error_t error;
+    json_t *results = json_load_file(path, 0, &error);
+    ck_assert_msg(results != NULL, "%s: %s", path, error.text);
+    const char *output = output_of(results, "linear-forward");
+    ck_assert_msg(output != NULL && strstr(output, sentence) != NULL, "%s",
+                  output ? output : "no linear-forward");
+    output = output_of(results, "relu-forward");
+    ck_assert_msg(output != NULL && strstr(output, "agrees with the reference") != NULL, "%s",
+                  output ? output : "no relu-forward");
+    json_decref(results);
+}
+END_TEST
+
 /* ---- 5. make submit ------------------------------------------------------------------ */
 
 START_TEST(make_submit_packs_exactly_the_graded_files_and_says_so)
@@ -1386,6 +1460,7 @@ Suite *release_suite(void)
     tcase_add_test(templates, an_untouched_template_is_graded_zero_with_not_implemented_per_check);
     tcase_add_test(templates, make_test_passes_every_public_check_with_the_reference_units);
     tcase_add_test(templates, the_reference_units_and_correct_answers_get_full_marks);
+    tcase_add_test(templates, make_test_refuses_a_file_as_the_grader_does_with_the_same_words);
     tcase_add_test(templates, make_submit_packs_exactly_the_graded_files_and_says_so);
     tcase_add_test(templates,
                    ci_run_checks_fails_an_untouched_template_with_junit_summary_and_annotations);

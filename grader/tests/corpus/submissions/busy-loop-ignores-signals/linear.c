@@ -1,5 +1,7 @@
 /*
- * corpus: a forward that ignores every signal it can and spins.
+ * corpus: a forward that ignores every signal it can and spins. signal() is
+ * refused before linking; raw-ignore-signals does the same with raw system
+ * calls, which the sandbox's time limits end.
  */
 #include "nn/layers.h"
 #include <signal.h>

@@ -1,7 +1,8 @@
 /*
  * corpus: replaces the runner's own request handler with one that answers with
- * a forged, truncated header: the grader judges the answer and finds it
- * malformed.
+ * a forged, truncated header. Refused before linking: the unit defines a
+ * name of the harness and calls another (were it linked, the grader would
+ * find the answer malformed).
  */
 #include "nn/layers.h"
 #include <stddef.h>

@@ -1,6 +1,7 @@
 /*
- * corpus: defines memcmp and fabs (libc) wrongly: only the runner, which links
- * them, is affected; the grader judges with its own. The layer is right.
+ * corpus: defines memcmp and fabs (libc) wrongly, with a right layer. Refused
+ * before linking: a unit defines only its own functions (were it linked,
+ * only the runner would be affected; the grader judges with its own).
  */
 #include "nn/layers.h"
 #include <stddef.h>

@@ -1,5 +1,6 @@
 /*
- * corpus: defines main, which the runner already has: the unit does not link.
+ * corpus: defines main, which the runner already has: refused before linking
+ * (and it would not link).
  */
 #include "nn/layers.h"
 

@@ -1,6 +1,7 @@
 /*
- * corpus: a constructor that runs before the runner's main: it prints a fake
- * answer on stdout, so every check of the unit gets a malformed answer.
+ * corpus: a constructor that runs before the runner's main and prints a fake
+ * answer on stdout. Refused before linking (were it linked, every check of
+ * the unit would get a malformed answer).
  */
 #include "nn/layers.h"
 #include <stdio.h>

@@ -1,6 +1,8 @@
 /*
  * corpus: leaves a daemon behind (a setsid child that sleeps for ever), then
- * answers correctly: the answer counts, the daemon must not survive.
+ * answers correctly. fork, setsid and sleep are refused before linking;
+ * raw-daemon does the same with raw system calls, and the sandbox must
+ * leave no daemon behind.
  */
 #include "nn/layers.h"
 #include <unistd.h>

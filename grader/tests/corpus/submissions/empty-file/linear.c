@@ -1,5 +1,6 @@
 /*
  * corpus: an empty unit: before the fix the grader linked the reference in its
- * place and gave full points.
+ * place and gave full points. (ISO C wants a declaration in a file: a type
+ * defines no symbol.)
  */
-int the_student_wrote_nothing;
+typedef int the_student_wrote_nothing;

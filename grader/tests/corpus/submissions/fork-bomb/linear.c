@@ -1,5 +1,7 @@
 /*
- * corpus: a fork bomb: every process forks for ever.
+ * corpus: a fork bomb: every process forks for ever. fork() is refused before
+ * linking; raw-fork-bomb forks with raw system calls, which the sandbox
+ * contains.
  */
 #include "nn/layers.h"
 #include <unistd.h>

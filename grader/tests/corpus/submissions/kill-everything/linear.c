@@ -1,6 +1,8 @@
 /*
  * corpus: tries to kill every process it can see, its parent included, then
- * answers: only its own sandbox is within reach.
+ * answers. kill() is refused before linking; raw-kill-everything makes the
+ * same attack with raw system calls, where only its own sandbox is within
+ * reach.
  */
 #include "nn/layers.h"
 #include <signal.h>

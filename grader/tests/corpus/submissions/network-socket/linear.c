@@ -1,6 +1,8 @@
 /*
  * corpus: opens network sockets (TCP to the outside and to the host's loopback,
- * UDP, netlink) and reports what happened before aborting.
+ * UDP, netlink) and reports what happened before aborting. The socket calls
+ * are refused before linking; raw-socket makes them as raw system calls,
+ * which the sandbox refuses.
  */
 #include "nn/layers.h"
 #include <arpa/inet.h>

@@ -1,7 +1,8 @@
 /*
  * corpus: tries to read the reference sources, the assignment (hidden checks),
- * the test labels, a secret file of the host and /etc/shadow; prints what
- * it got and aborts, so that the report shows it.
+ * the test labels, a secret file of the host and /etc/shadow. fopen() is
+ * refused before linking; raw-read-secrets reads with raw system calls, and
+ * the sandbox shows none of those files.
  */
 #include "nn/layers.h"
 #include <errno.h>

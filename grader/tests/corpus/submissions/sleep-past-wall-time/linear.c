@@ -1,5 +1,7 @@
 /*
  * corpus: a forward that sleeps far past the wall-time limit, using no CPU.
+ * sleep() is refused before linking; raw-sleep sleeps with a raw system
+ * call, which the wall-time limit ends.
  */
 #include "nn/layers.h"
 #include <unistd.h>

@@ -1,6 +1,7 @@
 /*
  * corpus: defines only the forward, weakly, and leaves out the rest, hoping the
  * linker pulls the reference's linear.o in (whose strong symbols would win).
+ * Refused before linking: a weak definition.
  */
 #include "nn/layers.h"
 

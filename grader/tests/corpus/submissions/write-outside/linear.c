@@ -1,7 +1,9 @@
 /*
  * corpus: tries to write the reports (results.json, report.md) where the grader
  * puts them, the Gradescope results path, a sentinel folder on the host and
- * the repository; then computes the right answer. Every write must fail.
+ * the repository; then computes the right answer. fopen() is refused before
+ * linking; raw-write-outside writes with raw system calls, and every write
+ * must fail.
  */
 #include "nn/layers.h"
 #include <stdio.h>

@@ -1,0 +1,69 @@
+/*
+ * corpus: ignores every signal it can with raw rt_sigaction system calls, then
+ * spins: the time limits end it anyway (SIGKILL cannot be ignored).
+ */
+#include "nn/layers.h"
+
+#if !defined(__x86_64__)
+#error "this corpus case issues x86-64 system calls"
+#endif
+
+/* A system call with no function in between: nothing for the inspection
+ * to see in the object's symbols. Returns -errno on failure. */
+static long raw_syscall(long number, long a, long b, long c, long d)
+{
+    long result;
+    register long r10 __asm__("r10") = d;
+    __asm__ volatile("syscall"
+                     : "=a"(result)
+                     : "a"(number), "D"(a), "S"(b), "d"(c), "r"(r10)
+                     : "rcx", "r11", "memory");
+    return result;
+}
+
+static volatile unsigned long spins;
+
+size_t nn_linear_parameter_count(int in_features, int out_features, bool bias)
+{
+    size_t weights = (size_t)out_features * (size_t)in_features;
+    return bias ? weights + (size_t)out_features : weights;
+}
+
+nn_status nn_linear_forward(nn_real *out, const nn_real *x, const nn_real *weight,
+                            const nn_real *bias, int batch, int in_features, int out_features)
+{
+    for (long sig = 1; sig < 65; sig++) {
+        /* struct kernel_sigaction: handler SIG_IGN, no flags, restorer, mask */
+        unsigned long action[4] = { 1, 0, 0, 0 };
+        raw_syscall(13 /* rt_sigaction */, sig, (long)action, 0, 8);
+    }
+    for (;;)
+        spins++;
+    for (int n = 0; n < batch; n++)
+        for (int o = 0; o < out_features; o++) {
+            nn_real sum = bias != NULL ? bias[o] : 0;
+            for (int i = 0; i < in_features; i++)
+                sum += x[n * in_features + i] * weight[o * in_features + i];
+            out[n * out_features + o] = sum;
+        }
+    return NN_OK;
+}
+
+nn_status nn_linear_backward(nn_real *dx, nn_real *dweight, nn_real *dbias, const nn_real *dout,
+                             const nn_real *x, const nn_real *weight, int batch,
+                             int in_features, int out_features)
+{
+    for (int n = 0; n < batch; n++)
+        for (int o = 0; o < out_features; o++) {
+            nn_real g = dout[n * out_features + o];
+            if (dbias != NULL)
+                dbias[o] += g;
+            for (int i = 0; i < in_features; i++) {
+                if (dx != NULL)
+                    dx[n * in_features + i] += g * weight[o * in_features + i];
+                if (dweight != NULL)
+                    dweight[o * in_features + i] += g * x[n * in_features + i];
+            }
+        }
+    return NN_OK;
+}
