@@ -13,6 +13,12 @@
  *   - the public accuracy check trains and measures on a validation split
  *     of the training set; the grader uses the real test set.
  *
+ * Before any check runs, each unit's object (build/double/<unit>.o, where
+ * the Makefile compiles it for the checks) is inspected as the grader
+ * inspects it (inspect.c, shipped whole): a unit that defines or calls
+ * what a layer may not is refused, and its checks fail with the grader's
+ * words, without running.
+ *
  * After the checks it lists the functions whose body still returns
  * NN_ERR_NOT_IMPLEMENTED (checks.yaml's `units:`), hidden checks' functions
  * included, so a first `make test` says what there is to write.
@@ -21,6 +27,7 @@
  * Exit status: 0 every check run passed, 1 some failed, 2 bad usage or
  * missing files.
  */
+#include "inspect.h"
 #include "judge.h"
 #include "kernel_call.h"
 #include "kernels.h"
@@ -48,13 +55,26 @@
 
 #define CHECKS_FILE "checks/checks.yaml"
 #define FIXTURE_MAGIC 0x58464744u  /* "DGFX" */
+/* Where the Makefile compiles the units for build/check, and the
+ * library's headers (the API a unit may call). */
+#define UNIT_OBJECTS "build/double"
+#define API_HEADERS "framework/include/nn"
+#define MAX_TRAIN_FILES 16
 
 typedef struct local_check {
     char id[64], name[160], kind[16], function[64], unit_file[64], fixture[160];
     char model[256];
     double points, tolerance, seconds_limit, floor, target;
     int epochs, train_samples;
+    int file_count;                        /* train: the units the network runs */
+    char files[MAX_TRAIN_FILES][64];
 } local_check;
+
+/* A unit's inspection: refused units fail their checks unrun. */
+typedef struct unit_verdict {
+    char file[64];
+    dg_inspection inspection;
+} unit_verdict;
 
 /* A function students write, from checks.yaml's `units:`. */
 typedef struct unit_function {
@@ -108,6 +128,13 @@ static int load_checks(local_check **out, nn_error *err)
         c->target = number_of(document, item, "target", 1);
         c->epochs = (int)number_of(document, item, "epochs", 1);
         c->train_samples = (int)number_of(document, item, "train_samples", 0);
+        nn_yaml_node *files = nn_yaml_get(document, item, "files");
+        for (int f = 0; nn_yaml_is_sequence(files) && f < nn_yaml_sequence_size(files)
+                        && c->file_count < MAX_TRAIN_FILES;
+             f++) {
+            const char *file = nn_yaml_scalar(nn_yaml_sequence_item(document, files, f));
+            snprintf(c->files[c->file_count++], sizeof c->files[0], "%s", file ? file : "");
+        }
     }
     nn_yaml_free(document);
     *out = checks;
@@ -148,6 +175,96 @@ static int load_unit_functions(unit_function **out)
     nn_yaml_free(document);
     *out = list;
     return list != NULL ? count : -1;
+}
+
+/* ---- inspecting the units' objects ---------------------------------------------- */
+
+/* Adds the names of a sequence of checks.yaml to set. */
+static nn_status add_names(dg_names *set, nn_yaml_document *document, nn_yaml_node *list,
+                           nn_error *err)
+{
+    nn_status status = NN_OK;
+    int count = nn_yaml_is_sequence(list) ? nn_yaml_sequence_size(list) : 0;
+    for (int i = 0; status == NN_OK && i < count; i++) {
+        const char *name = nn_yaml_scalar(nn_yaml_sequence_item(document, list, i));
+        if (name != NULL)
+            status = dg_names_add(set, name, err);
+    }
+    return status;
+}
+
+/* Inspects every unit of checks.yaml's `units:` as the grader does; the
+ * count of units, or -1 with err set when the inspection itself failed. */
+static int inspect_units(unit_verdict **out, nn_error *err)
+{
+    *out = NULL;
+    nn_yaml_document *document;
+    if (nn_yaml_load(&document, CHECKS_FILE, err) != NN_OK)
+        return -1;
+    dg_names api = { 0 };
+    nn_status status = dg_inspect_load_api(&api, API_HEADERS, err);
+    nn_yaml_node *units = nn_yaml_get(document, nn_yaml_root(document), "units");
+    int count = nn_yaml_is_sequence(units) ? nn_yaml_sequence_size(units) : 0;
+    unit_verdict *verdicts = calloc(count ? (size_t)count : 1, sizeof *verdicts);
+    if (verdicts == NULL && status == NN_OK)
+        status = nn_error_set(err, NN_ERR_MEMORY, "out of memory");
+    for (int u = 0; status == NN_OK && u < count; u++) {
+        nn_yaml_node *unit = nn_yaml_sequence_item(document, units, u);
+        const char *file = text_of(document, unit, "file");
+        snprintf(verdicts[u].file, sizeof verdicts[u].file, "%s", file);
+        dg_inspect_rules rules = { .file = verdicts[u].file, .api = api };
+        status = add_names(&rules.own, document, nn_yaml_get(document, unit, "functions"), err);
+        if (status == NN_OK)
+            status = add_names(&rules.own, document, nn_yaml_get(document, unit, "defines"), err);
+        dg_names_sort(&rules.own);
+        char object[256];
+        snprintf(object, sizeof object, "%s/%.*s.o", UNIT_OBJECTS,
+                 (int)strlen(verdicts[u].file) - 2, verdicts[u].file);
+        if (status == NN_OK)
+            status = dg_inspect_object(&verdicts[u].inspection, object, &rules, err);
+        dg_names_release(&rules.own);
+    }
+    dg_names_release(&api);
+    nn_yaml_free(document);
+    if (status != NN_OK) {
+        for (int u = 0; verdicts != NULL && u < count; u++)
+            dg_inspection_release(&verdicts[u].inspection);
+        free(verdicts);
+        return -1;
+    }
+    *out = verdicts;
+    return count;
+}
+
+/* The inspection that refuses check c (its unit's, or for training the
+ * first refused unit of the network), or NULL. */
+static const dg_inspection *refusal_of(const local_check *c, const unit_verdict *verdicts,
+                                       int count)
+{
+    for (int u = 0; u < count; u++) {
+        bool involved = strcmp(verdicts[u].file, c->unit_file) == 0;
+        for (int f = 0; f < c->file_count; f++)
+            involved |= strcmp(verdicts[u].file, c->files[f]) == 0;
+        if (involved && verdicts[u].inspection.refused)
+            return &verdicts[u].inspection;
+    }
+    return NULL;
+}
+
+/* A refused unit's check: the grader's first sentence, then every problem. */
+static void refuse_check(dg_check_result *check, const dg_inspection *refusal)
+{
+    check->outcome = DG_OUTCOME_COMPILE_ERROR;
+    if (refusal->problem_count == 1) {
+        dg_check_printf(check, "%s\n", refusal->first);
+    } else {
+        dg_check_printf(check, "%s (and %d more problem%s: see below)\n", refusal->first,
+                        refusal->problem_count - 1, refusal->problem_count > 2 ? "s" : "");
+        const char *rest = strchr(refusal->details, '\n');
+        dg_check_printf(check, "%s", rest != NULL ? rest + 1 : "");
+    }
+    dg_check_printf(check, "the grader refuses this file before linking it, as here: see "
+                           "\"Rules for your files\" in README.md\n");
 }
 
 /* ---- fixtures ---------------------------------------------------------------- */
@@ -587,6 +704,13 @@ int main(int argc, char **argv)
                 err.message);
         return 2;
     }
+    unit_verdict *verdicts;
+    int unit_count = inspect_units(&verdicts, &err);
+    if (unit_count < 0) {
+        fprintf(stderr, "check: %s\n", err.message);
+        free(checks);
+        return 2;
+    }
     dg_report report = { 0 };
     snprintf(report.assignment, sizeof report.assignment, "public checks");
     snprintf(report.submission, sizeof report.submission, ".");
@@ -609,7 +733,10 @@ int main(int argc, char **argv)
         check->outcome = DG_OUTCOME_FAILED;
         struct timespec start, end;
         clock_gettime(CLOCK_MONOTONIC, &start);
-        if (strcmp(c->kind, "train") == 0)
+        const dg_inspection *refusal = refusal_of(c, verdicts, unit_count);
+        if (refusal != NULL)
+            refuse_check(check, refusal);
+        else if (strcmp(c->kind, "train") == 0)
             run_train_check(check, c);
         else
             run_fixture_check(check, c);
@@ -633,6 +760,9 @@ int main(int argc, char **argv)
     if (status != NN_OK)
         fprintf(stderr, "check: %s\n", err.message);
     dg_report_release(&report);
+    for (int u = 0; u < unit_count; u++)
+        dg_inspection_release(&verdicts[u].inspection);
+    free(verdicts);
     free(checks);
     return status != NN_OK ? 2 : all_passed ? 0 : 1;
 }
