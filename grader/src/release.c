@@ -532,7 +532,8 @@ static nn_status ship_readme(release *r)
     append(&out, "\n\nKinds: *compare* runs your function on seeded inputs and compares every "
                  "output with the reference (|got - expected| <= tolerance x max(1, "
                  "|expected|)); *gradcheck* compares your backward with central differences "
-                 "of your own forward; *train* trains the network with your units and scores "
+                 "of your own forward, skipping (and counting) the coordinates where the "
+                 "step crosses a kink, such as ReLU's 0 or a tie in max pooling; *train* trains the network with your units and scores "
                  "the accuracy between a floor (0 points) and a target (full points).\n\n");
     append(&out, "## Submitting\n\n`make submit` packs the graded files (");
     for (int u = 0; u < config->unit_count; u++)
