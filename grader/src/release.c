@@ -28,7 +28,10 @@
 /* The seed of the fixtures' inputs: fixed, so a release is reproducible;
  * the grader draws fresh inputs from its own per-run seed. */
 #define RELEASE_SEED 20261127ull
-#define FIXTURE_MAGIC 0x58464744u  /* "DGFX", read by local_check.c */
+/* Read by local_check.c; "DGF2" since gradient-check coordinates carry
+ * their kink, so that a checker never misreads a fixture of another
+ * layout. */
+#define FIXTURE_MAGIC 0x32464744u
 
 typedef struct release {
     const dg_config *config;
@@ -305,14 +308,10 @@ static nn_status fixture_for(release *r, const dg_check_config *check, const cha
         if (status == NN_OK) {
             dg_put_u64(&fixture, request.size);
             dg_put_bytes(&fixture, request.data, request.size);
-            dg_put_u32(&fixture, (uint32_t)cases);
-            for (int c = 0; c < cases; c++) {
-                dg_put_u64(&fixture, counts[c]);
-                for (size_t k = 0; k < counts[c]; k++) {
-                    dg_put_u32(&fixture, coordinates[c][k].link);
-                    dg_put_u64(&fixture, coordinates[c][k].index);
-                }
-            }
+            /* With each coordinate's kink: the template has no reference
+             * to find them with. */
+            dg_put_coordinates(&fixture, (const dg_coordinate *const *)coordinates, counts,
+                               cases);
         }
         for (int c = 0; c < cases; c++)
             free(coordinates[c]);
@@ -598,7 +597,8 @@ static nn_status ship_readme(release *r)
     append(&out, "\n\nKinds: *compare* runs your function on seeded inputs and compares every "
                  "output with the reference (|got - expected| <= tolerance x max(1, "
                  "|expected|)); *gradcheck* compares your backward with central differences "
-                 "of your own forward; *train* trains the network with your units and scores "
+                 "of your own forward, skipping (and counting) the coordinates where the "
+                 "step crosses a kink, such as ReLU's 0 or a tie in max pooling; *train* trains the network with your units and scores "
                  "the accuracy between a floor (0 points) and a target (full points).\n\n");
     append(&out, "## Submitting\n\n`make submit` packs the graded files (");
     for (int u = 0; u < config->unit_count; u++)

@@ -9,7 +9,9 @@
  *     still runs in a child process, so a crash or an endless loop costs
  *     only that check;
  *   - no reference: compare checks read the reference's answers from the
- *     fixtures the release step wrote (checks/<id>.fixture.gz);
+ *     fixtures the release step wrote (checks/<id>.fixture.gz), and
+ *     gradient checks read there which coordinates sit at a kink of the
+ *     forward (skipped and counted, as the grader does);
  *   - the public accuracy check trains and measures on a validation split
  *     of the training set; the grader uses the real test set.
  *
@@ -54,7 +56,7 @@
 #include <zlib.h>
 
 #define CHECKS_FILE "checks/checks.yaml"
-#define FIXTURE_MAGIC 0x58464744u  /* "DGFX" */
+#define FIXTURE_MAGIC 0x32464744u  /* "DGF2" (release.c) */
 /* Where the Makefile compiles the units for build/check, and the
  * library's headers (the API a unit may call). */
 #define UNIT_OBJECTS "build/double"
@@ -465,25 +467,14 @@ static void run_fixture_check(dg_check_result *check, const local_check *c)
             free(expected);
         } else if (strcmp(c->kind, "gradcheck") == 0) {
             const dg_gradient_pair *pair = dg_gradient_pair_find(c->function);
-            uint32_t cases = dg_get_u32(&reader);
-            dg_coordinate **coordinates = calloc(cases + 1, sizeof *coordinates);
-            size_t *counts = calloc(cases + 1, sizeof *counts);
-            for (uint32_t k = 0; coordinates && counts && k < cases && !reader.failed; k++) {
-                counts[k] = dg_get_u64(&reader);
-                coordinates[k] = calloc(counts[k] + 1, sizeof **coordinates);
-                for (size_t i = 0; coordinates[k] != NULL && i < counts[k]; i++) {
-                    coordinates[k][i].link = dg_get_u32(&reader);
-                    coordinates[k][i].index = dg_get_u64(&reader);
-                }
+            dg_coordinate **coordinates;
+            size_t *counts;
+            int cases;
+            if (pair != NULL && dg_get_coordinates(&reader, pair, &coordinates, &counts, &cases)) {
+                dg_judge_gradcheck(check, pair, cases, (const dg_coordinate *const *)coordinates,
+                                   counts, answer.data, answer.size, c->tolerance);
+                dg_coordinates_free(coordinates, counts, cases);
             }
-            if (pair != NULL && coordinates && counts && !reader.failed)
-                dg_judge_gradcheck(check, pair, (int)cases,
-                                   (const dg_coordinate *const *)coordinates, counts, answer.data,
-                                   answer.size, c->tolerance);
-            for (uint32_t k = 0; coordinates != NULL && k < cases; k++)
-                free(coordinates[k]);
-            free(coordinates);
-            free(counts);
         }
         if (reader.failed) {
             check->outcome = DG_OUTCOME_GRADER_ERROR;

@@ -23,6 +23,8 @@
  * every run of the forward (the first and each perturbed one) its STATE
  * buffers get their first fill back and its ACCUMULATE buffers (the L2
  * penalty's loss) are zeroed, so reruns differ only by the perturbation.
+ * A link's kink kind (kernels.h) names the branch its forward takes along
+ * that input; the pairs without one are smooth on the cases' inputs.
  */
 #include "kernels.h"
 
@@ -1065,20 +1067,20 @@ const dg_kernel *dg_kernel_find(const char *function)
 
 /* Elementwise activation: dx-x; the backward's third buffer (x, or the
  * forward's out for sigmoid and tanh) comes from the forward's saved. */
-#define ACTIVATION_PAIR(stem, saved)                                                  \
+#define ACTIVATION_PAIR(stem, saved, kink_)                                           \
     {                                                                                 \
         .forward = "nn_" #stem "_forward", .backward = "nn_" #stem "_backward",       \
         .forward_output = 0, .backward_upstream = 1,                                  \
-        .link_count = 1, .links = { { 0, 1 } },                                       \
+        .link_count = 1, .links = { { 0, 1 } }, .kinks = { kink_ },                   \
         .share_count = 1, .shares = { { 2, saved } },                                 \
     }
 
 /* Elementwise loss: dprediction-prediction; prediction and target shared. */
-#define LOSS_PAIR(unit_)                                                              \
+#define LOSS_PAIR(unit_, kink_)                                                       \
     {                                                                                 \
         .forward = "nn_" unit_ "_forward", .backward = "nn_" unit_ "_backward",       \
         .forward_output = 0, .backward_upstream = -1,                                 \
-        .link_count = 1, .links = { { 0, 1 } },                                       \
+        .link_count = 1, .links = { { 0, 1 } }, .kinks = { kink_ },                   \
         .share_count = 2, .shares = { { 1, 1 }, { 2, 2 } },                           \
     }
 
@@ -1089,15 +1091,16 @@ const dg_gradient_pair dg_gradient_pairs[] = {
         .link_count = 3, .links = { { 0, 1 }, { 1, 2 }, { 2, 3 } },   /* dx-x, dW-W, db-b */
         .share_count = 2, .shares = { { 4, 1 }, { 5, 2 } },          /* x, weight */
     },
-    ACTIVATION_PAIR(relu, 1),        /* x */
-    ACTIVATION_PAIR(leaky_relu, 1),  /* x */
-    ACTIVATION_PAIR(sigmoid, 0),     /* out */
-    ACTIVATION_PAIR(tanh, 0),        /* out */
-    ACTIVATION_PAIR(softmax, 0),     /* out */
+    ACTIVATION_PAIR(relu, 1, DG_KINK_SIGN),        /* x */
+    ACTIVATION_PAIR(leaky_relu, 1, DG_KINK_SIGN),  /* x */
+    ACTIVATION_PAIR(sigmoid, 0, DG_KINK_NONE),     /* out */
+    ACTIVATION_PAIR(tanh, 0, DG_KINK_NONE),        /* out */
+    ACTIVATION_PAIR(softmax, 0, DG_KINK_NONE),     /* out */
     {
         .forward = "nn_prelu_forward", .backward = "nn_prelu_backward",
         .forward_output = 0, .backward_upstream = 2,
-        .link_count = 2, .links = { { 0, 1 }, { 1, 2 } },             /* dx-x, dslope-slope */
+        /* dx-x, dslope-slope; L is linear in the slope, so only x has kinks */
+        .link_count = 2, .links = { { 0, 1 }, { 1, 2 } }, .kinks = { DG_KINK_SIGN },
         .share_count = 2, .shares = { { 3, 1 }, { 4, 2 } },          /* x, slope */
     },
     {
@@ -1125,10 +1128,10 @@ const dg_gradient_pair dg_gradient_pairs[] = {
         .link_count = 1, .links = { { 0, 1 } },                       /* dx-x */
         .share_count = 0,
     },
-    LOSS_PAIR("l1_loss"),
-    LOSS_PAIR("mse_loss"),
-    LOSS_PAIR("bce_loss"),
-    LOSS_PAIR("bce_with_logits_loss"),
+    LOSS_PAIR("l1_loss", DG_KINK_DIFFERENCE),   /* |p - t| */
+    LOSS_PAIR("mse_loss", DG_KINK_NONE),
+    LOSS_PAIR("bce_loss", DG_KINK_NONE),
+    LOSS_PAIR("bce_with_logits_loss", DG_KINK_NONE),
     {
         .forward = "nn_softmax_cross_entropy_forward",
         .backward = "nn_softmax_cross_entropy_backward",
@@ -1154,6 +1157,7 @@ const dg_gradient_pair dg_gradient_pairs[] = {
         .forward = "nn_max_pool2d_forward", .backward = "nn_max_pool2d_backward",
         .forward_output = 0, .backward_upstream = 1,
         .link_count = 1, .links = { { 0, 2 } },                       /* dx-x */
+        .kinks = { DG_KINK_WINDOW_MAX },
         .share_count = 1, .shares = { { 2, 1 } },                    /* argmax */
     },
 };

@@ -102,6 +102,23 @@ const dg_kernel *dg_kernel_find(const char *function);
  * forward buffer after the forward ran (x, weight, a saved output or
  * mask). Accumulating gradient buffers start at zero here.
  */
+/*
+ * Kinks: points where a forward switches branch along one of its inputs
+ * and its slope jumps. A central difference whose step [x - h, x + h]
+ * straddles one measures a blend of both slopes, so a correct backward
+ * would fail there. The grader, which knows the inputs and h, finds such
+ * coordinates with the branch test of the kind (request.c); the judge
+ * skips and counts them (judge.c). Every kind is piecewise linear on each
+ * side, so a step that stays on one side measures the slope exactly.
+ */
+typedef enum dg_kink {
+    DG_KINK_NONE,
+    DG_KINK_SIGN,        /* the branch is the value's sign: ReLU, leaky ReLU, PReLU */
+    DG_KINK_DIFFERENCE,  /* the sign of value - the forward's `target`: |p - t| */
+    DG_KINK_WINDOW_MAX,  /* which value of each pooling window holding it is the maximum */
+    DG_KINK_KINDS
+} dg_kink;
+
 typedef struct dg_buffer_link {
     int backward;   /* index into the backward's buffers */
     int forward;    /* index into the forward's buffers */
@@ -114,6 +131,7 @@ typedef struct dg_gradient_pair {
     int backward_upstream;   /* the backward buffer that receives r; -1 for losses */
     int link_count;
     dg_buffer_link links[4];
+    dg_kink kinks[4];        /* kinks[l]: the forward's kinks along links[l]'s input */
     int share_count;
     dg_buffer_link shares[8];
 } dg_gradient_pair;

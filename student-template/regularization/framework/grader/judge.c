@@ -13,7 +13,13 @@
  * |a - n| / max(|a|, |n|, floor) with floor 1e-4 is absolute for tiny
  * entries, where rounding noise of the difference quotient would fail a
  * correct backward. A gradient that is zero wherever it is checked proves
- * nothing and fails.
+ * nothing and fails. Coordinates whose step crosses a kink of the forward
+ * (a ReLU's 0, a max-pool's choice, |p - t|; kernels.h) are skipped and
+ * counted in the message: there the difference quotient blends two slopes
+ * and would fail a correct backward. A pass needs at least half of each
+ * case's coordinates of each gradient checked; with fewer the check is
+ * inconclusive, the grader's fault (request.c draws replacements where
+ * it can, so this takes a small tensor mostly at kinks).
  */
 #include "judge.h"
 
@@ -289,77 +295,268 @@ static void describe(char *out, size_t size, const dg_gradient_pair *pair,
     snprintf(out, size, "%s at %s", backward->buffers[link->backward].name, index);
 }
 
+void dg_put_coordinates(dg_writer *writer, const dg_coordinate *const *coordinates,
+                        const size_t *counts, int cases)
+{
+    dg_put_u32(writer, (uint32_t)cases);
+    for (int c = 0; c < cases; c++) {
+        dg_put_u64(writer, counts[c]);
+        for (size_t k = 0; k < counts[c]; k++) {
+            dg_put_u32(writer, coordinates[c][k].link);
+            dg_put_u64(writer, coordinates[c][k].index);
+            dg_put_u32(writer, coordinates[c][k].kink);
+        }
+    }
+}
+
+void dg_coordinates_free(dg_coordinate **coordinates, size_t *counts, int cases)
+{
+    for (int c = 0; coordinates != NULL && c < cases; c++)
+        free(coordinates[c]);
+    free(coordinates);
+    free(counts);
+}
+
+/* Marks reader failed with a problem of its own (the reader's are about
+ * bytes; these are about values). */
+static bool damaged(dg_reader *reader, const char *problem, int case_index, size_t k)
+{
+    if (!reader->failed)
+        snprintf(reader->problem, sizeof reader->problem, "%s (case %d, coordinate %zu)",
+                 problem, case_index + 1, k + 1);
+    reader->failed = true;
+    return false;
+}
+
+bool dg_get_coordinates(dg_reader *reader, const dg_gradient_pair *pair,
+                        dg_coordinate ***coordinates, size_t **counts, int *cases)
+{
+    *coordinates = NULL;
+    *counts = NULL;
+    *cases = 0;
+    uint32_t count = dg_get_u32(reader);
+    /* Each coordinate takes 16 bytes: a count beyond what is left is
+     * damage, not a reason to allocate. */
+    size_t left = reader->size - reader->offset;
+    if (reader->failed || count > left / 8)
+        return damaged(reader, "bad number of cases", 0, 0);
+    dg_coordinate **lists = calloc((size_t)count + 1, sizeof *lists);
+    size_t *sizes = calloc((size_t)count + 1, sizeof *sizes);
+    bool ok = lists != NULL && sizes != NULL;
+    if (!ok)
+        damaged(reader, "out of memory", 0, 0);
+    for (uint32_t c = 0; ok && c < count; c++) {
+        uint64_t n = dg_get_u64(reader);
+        if (reader->failed || n > (reader->size - reader->offset) / 16) {
+            ok = damaged(reader, "bad number of coordinates", (int)c, 0);
+            break;
+        }
+        sizes[c] = (size_t)n;
+        lists[c] = calloc((size_t)n + 1, sizeof **lists);
+        if (lists[c] == NULL) {
+            ok = damaged(reader, "out of memory", (int)c, 0);
+            break;
+        }
+        for (size_t k = 0; ok && k < n; k++) {
+            dg_coordinate *where = &lists[c][k];
+            where->link = dg_get_u32(reader);
+            where->index = dg_get_u64(reader);
+            where->kink = dg_get_u32(reader);
+            if (reader->failed)
+                ok = false;
+            else if (where->link >= (uint32_t)pair->link_count)
+                ok = damaged(reader, "link out of range", (int)c, k);
+            else if (where->kink >= DG_KINK_KINDS)
+                ok = damaged(reader, "unknown kink", (int)c, k);
+        }
+    }
+    if (!ok) {
+        dg_coordinates_free(lists, sizes, (int)count);
+        return false;
+    }
+    *coordinates = lists;
+    *counts = sizes;
+    *cases = (int)count;
+    return true;
+}
+
+void dg_describe_kink(char *out, size_t size, dg_kink kink, const dg_kernel *forward,
+                      int buffer)
+{
+    const char *name = buffer >= 0 && buffer < forward->buffer_count
+                           ? forward->buffers[buffer].name : "the input";
+    switch (kink) {
+    case DG_KINK_SIGN:
+        snprintf(out, size, "%s crosses 0 inside the step", name);
+        return;
+    case DG_KINK_DIFFERENCE:
+        snprintf(out, size, "%s - target changes sign inside the step", name);
+        return;
+    case DG_KINK_WINDOW_MAX:
+        snprintf(out, size, "the max-pool choice switches inside the step");
+        return;
+    case DG_KINK_NONE:
+    case DG_KINK_KINDS:
+        break;
+    }
+    snprintf(out, size, "the forward switches branch inside the step");
+}
+
+/* Coordinates skipped at kinks, by link and kind, for the messages. */
+typedef struct kink_tally {
+    size_t total;
+    size_t by[4][DG_KINK_KINDS];   /* [link][kind] */
+} kink_tally;
+
+/* "2 skipped: the max-pool choice switches inside the step", or with
+ * several reasons "3 skipped: 2 where ..., 1 where ...". */
+static void print_skipped(dg_check_result *check, const dg_gradient_pair *pair,
+                          const dg_kernel *forward, const kink_tally *tally)
+{
+    int reasons = 0;
+    for (int l = 0; l < pair->link_count && l < 4; l++)
+        for (int k = 1; k < DG_KINK_KINDS; k++)
+            reasons += tally->by[l][k] > 0;
+    dg_check_printf(check, "%zu skipped:", tally->total);
+    int printed = 0;
+    for (int l = 0; l < pair->link_count && l < 4; l++)
+        for (int k = 1; k < DG_KINK_KINDS; k++) {
+            if (tally->by[l][k] == 0)
+                continue;
+            char what[160];
+            dg_describe_kink(what, sizeof what, (dg_kink)k, forward, pair->links[l].forward);
+            if (reasons == 1)
+                dg_check_printf(check, " %s", what);
+            else
+                dg_check_printf(check, "%s %zu where %s", printed ? "," : "", tally->by[l][k],
+                                what);
+            printed++;
+        }
+}
+
+/* The first gradient of a case left with fewer than half of its
+ * coordinates to check, the rest being at kinks (case_index -1: none). */
+typedef struct thin_gradient {
+    int case_index, link;
+    size_t asked, checked;
+} thin_gradient;
+
 void dg_judge_gradcheck(dg_check_result *check, const dg_gradient_pair *pair, int cases,
                         const dg_coordinate *const *coordinates, const size_t *counts,
                         const void *response, size_t response_size, double tolerance)
 {
     const dg_kernel *forward = dg_kernel_find(pair->forward);
     const dg_kernel *backward = dg_kernel_find(pair->backward);
-        dg_reader reader;
-        dg_reader_init(&reader, response, response_size);
-        bool header = dg_get_u32(&reader) == DG_RESPONSE_MAGIC
-                      && dg_get_u32(&reader) == (uint32_t)cases;
-        bool not_implemented = false, failed = false, all_zero = true;
-        size_t checked = 0;
-        for (int c = 0; header && c < cases && !reader.failed && !failed; c++) {
-            int32_t forward_status = dg_get_i32(&reader);
-            int32_t backward_status = dg_get_i32(&reader);
-            for (size_t k = 0; k < counts[c]; k++) {
-                double analytic = dg_get_f64(&reader);
-                double plus = dg_get_f64(&reader), minus = dg_get_f64(&reader);
-                double step = dg_get_f64(&reader);
-                if (reader.failed || forward_status != NN_OK || backward_status != NN_OK
-                    || failed)
-                    continue;
-                double numeric = (plus - minus) / step;
-                double scale = fmax(fmax(fabs(analytic), fabs(numeric)), GRADCHECK_FLOOR);
-                double relative = fabs(analytic - numeric) / scale;
-                checked++;
-                if (fabs(analytic) > GRADCHECK_FLOOR || fabs(numeric) > GRADCHECK_FLOOR)
-                    all_zero = false;
-                if (!(relative <= tolerance) || !isfinite(step) || step <= 0) {
-                    char where[160];
-                    describe(where, sizeof where, pair, forward, backward, &forward->cases[c],
-                             &coordinates[c][k]);
-                    dg_check_printf(check, "%s: %s fails the gradient check: analytic %.6g, "
-                                    "numeric %.6g (relative error %.1e > %.0e), case %d\n",
-                                    backward->function, where, analytic, numeric, relative,
-                                    tolerance, c + 1);
+    dg_reader reader;
+    dg_reader_init(&reader, response, response_size);
+    bool header = dg_get_u32(&reader) == DG_RESPONSE_MAGIC
+                  && dg_get_u32(&reader) == (uint32_t)cases;
+    bool not_implemented = false, failed = false, all_zero = true;
+    size_t checked = 0;
+    kink_tally tally = { 0 };
+    thin_gradient thin = { -1, 0, 0, 0 };
+    for (int c = 0; header && c < cases && !reader.failed && !failed; c++) {
+        int32_t forward_status = dg_get_i32(&reader);
+        int32_t backward_status = dg_get_i32(&reader);
+        size_t asked[4] = { 0 }, judged[4] = { 0 };
+        for (size_t k = 0; k < counts[c]; k++) {
+            const dg_coordinate *where = &coordinates[c][k];
+            double analytic = dg_get_f64(&reader);
+            double plus = dg_get_f64(&reader), minus = dg_get_f64(&reader);
+            double step = dg_get_f64(&reader);
+            if (reader.failed || forward_status != NN_OK || backward_status != NN_OK
+                || failed)
+                continue;
+            char place[160];
+            uint32_t l = where->link < 4 ? where->link : 3;
+            asked[l]++;
+            if (where->kink != DG_KINK_NONE && where->kink < DG_KINK_KINDS) {
+                /* Central differences mean nothing here, but a gradient
+                 * that is not a number is wrong on either side. */
+                tally.total++;
+                tally.by[l][where->kink]++;
+                if (!isfinite(analytic)) {
+                    describe(place, sizeof place, pair, forward, backward, &forward->cases[c],
+                             where);
+                    dg_check_printf(check, "%s: %s is not a number (%g), case %d\n",
+                                    backward->function, place, analytic, c + 1);
                     failed = true;
                 }
+                continue;
             }
-            if (forward_status == NN_ERR_NOT_IMPLEMENTED || backward_status == NN_ERR_NOT_IMPLEMENTED)
-                not_implemented = true;
-            else if ((forward_status != NN_OK || backward_status != NN_OK) && !failed) {
-                dg_check_printf(check, "%s returned an error status in case %d\n",
-                                forward_status != NN_OK ? forward->function : backward->function,
-                                c + 1);
+            double numeric = (plus - minus) / step;
+            double scale = fmax(fmax(fabs(analytic), fabs(numeric)), GRADCHECK_FLOOR);
+            double relative = fabs(analytic - numeric) / scale;
+            checked++;
+            judged[l]++;
+            if (fabs(analytic) > GRADCHECK_FLOOR || fabs(numeric) > GRADCHECK_FLOOR)
+                all_zero = false;
+            if (!(relative <= tolerance) || !isfinite(step) || step <= 0) {
+                describe(place, sizeof place, pair, forward, backward, &forward->cases[c],
+                         where);
+                dg_check_printf(check, "%s: %s fails the gradient check: analytic %.6g, "
+                                "numeric %.6g (relative error %.1e > %.0e), case %d\n",
+                                backward->function, place, analytic, numeric, relative,
+                                tolerance, c + 1);
                 failed = true;
             }
         }
-        if (response_size == 0) {
-            check->outcome = DG_OUTCOME_CRASHED;
-            dg_check_printf(check, "the runner exited without answering; does the code call "
-                            "exit()?\n");
-        } else if (!header || (!failed && !dg_reader_done(&reader))) {
-            check->outcome = DG_OUTCOME_CRASHED;
-            dg_check_printf(check, "the runner's answer was malformed (%s)\n",
-                            header ? reader.problem : "bad header");
-        } else if (not_implemented) {
-            dg_report_not_implemented(check, failed ? backward->function : pair->forward);
-        } else if (failed) {
-            check->outcome = DG_OUTCOME_FAILED;
-        } else if (all_zero) {
-            check->outcome = DG_OUTCOME_FAILED;
-            dg_check_printf(check, "%s: the gradients are zero at all %zu checked coordinates, "
-                            "and so are the numeric ones: nothing was checked\n",
-                            backward->function, checked);
-        } else {
-            check->outcome = DG_OUTCOME_PASSED;
-            check->score = check->max_score;
+        for (int l = 0; l < 4 && thin.case_index < 0; l++)
+            if (2 * judged[l] < asked[l])
+                thin = (thin_gradient){ c, l, asked[l], judged[l] };
+        if (forward_status == NN_ERR_NOT_IMPLEMENTED || backward_status == NN_ERR_NOT_IMPLEMENTED)
+            not_implemented = true;
+        else if ((forward_status != NN_OK || backward_status != NN_OK) && !failed) {
+            dg_check_printf(check, "%s returned an error status in case %d\n",
+                            forward_status != NN_OK ? forward->function : backward->function,
+                            c + 1);
+            failed = true;
+        }
+    }
+    if (response_size == 0) {
+        check->outcome = DG_OUTCOME_CRASHED;
+        dg_check_printf(check, "the runner exited without answering; does the code call "
+                        "exit()?\n");
+    } else if (!header || (!failed && !dg_reader_done(&reader))) {
+        check->outcome = DG_OUTCOME_CRASHED;
+        dg_check_printf(check, "the runner's answer was malformed (%s)\n",
+                        header ? reader.problem : "bad header");
+    } else if (not_implemented) {
+        dg_report_not_implemented(check, failed ? backward->function : pair->forward);
+    } else if (failed) {
+        check->outcome = DG_OUTCOME_FAILED;
+    } else if (thin.case_index >= 0) {
+        /* Not the submission's doing: the inputs put too many coordinates
+         * at kinks for a pass to mean anything. */
+        check->outcome = DG_OUTCOME_GRADER_ERROR;
+        dg_check_printf(check, "%s: the gradient check is inconclusive: in case %d only %zu "
+                        "of %zu coordinates of %s could be checked (the checked ones agree); "
+                        "the others sit at kinks of %s, where central differences mean "
+                        "nothing. ", backward->function, thin.case_index + 1, thin.checked,
+                        thin.asked, backward->buffers[pair->links[thin.link].backward].name,
+                        forward->function);
+        print_skipped(check, pair, forward, &tally);
+        dg_check_printf(check, ". The grader's inputs are to blame, not your code\n");
+    } else if (all_zero) {
+        check->outcome = DG_OUTCOME_FAILED;
+        dg_check_printf(check, "%s: the gradients are zero at all %zu checked coordinates, "
+                        "and so are the numeric ones: nothing was checked\n",
+                        backward->function, checked);
+    } else {
+        check->outcome = DG_OUTCOME_PASSED;
+        check->score = check->max_score;
+        if (tally.total == 0) {
             dg_check_printf(check, "%s passes the gradient check at %zu coordinates "
                             "(tolerance %.0e)\n", backward->function, checked, tolerance);
+        } else {
+            dg_check_printf(check, "%s passes the gradient check at %zu of %zu coordinates "
+                            "(tolerance %.0e); ", backward->function, checked,
+                            checked + tally.total, tolerance);
+            print_skipped(check, pair, forward, &tally);
+            dg_check_printf(check, " (a kink of %s: central differences mean nothing "
+                            "there)\n", forward->function);
         }
+    }
 }
 
 void dg_judge_accuracy(dg_check_result *check, double accuracy, double floor, double target,
