@@ -230,13 +230,21 @@ void dg_call_buffers_put_expected(dg_writer *writer, const dg_call_buffers *buff
         if (buffers->initial[i] != NULL)
             put_typed(writer, kernel->buffers[i].type, buffers->initial[i], buffers->counts[i]);
     }
+    /* A mistake's buffer that is the reference's (Adam's moments, when only
+     * the step is wrong) travels as a flag alone. */
     dg_put_u32(writer, (uint32_t)kernel->mistake_count);
     for (int m = 0; m < kernel->mistake_count; m++) {
         bool kept = dg_call_buffers_has_mistake(buffers, m);
         dg_put_u32(writer, kept);
-        for (int i = 0; kept && i < kernel->buffer_count; i++)
-            if (dg_buffer_is_result(kernel->buffers[i].role))
+        for (int i = 0; kept && i < kernel->buffer_count; i++) {
+            if (!dg_buffer_is_result(kernel->buffers[i].role))
+                continue;
+            bool differs = memcmp(buffers->mistakes[m].data[i], buffers->data[i],
+                                  dg_call_buffer_bytes(buffers, i)) != 0;
+            dg_put_u32(writer, differs);
+            if (differs)
                 dg_call_buffer_put(writer, &buffers->mistakes[m], i);
+        }
     }
 }
 
@@ -279,9 +287,15 @@ nn_status dg_call_buffers_get_expected(dg_reader *reader, dg_call_buffers *buffe
                                                SIZE_MAX, err);
         if (status != NN_OK)
             return status;
-        for (int i = 0; i < kernel->buffer_count; i++)
-            if (dg_buffer_is_result(kernel->buffers[i].role))
+        for (int i = 0; i < kernel->buffer_count; i++) {
+            if (!dg_buffer_is_result(kernel->buffers[i].role))
+                continue;
+            if (get_flag(reader))
                 dg_call_buffer_get(reader, &buffers->mistakes[m], i);
+            else
+                memcpy(buffers->mistakes[m].data[i], buffers->data[i],
+                       dg_call_buffer_bytes(buffers, i));
+        }
     }
     return NN_OK;
 }

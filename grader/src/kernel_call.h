@@ -67,7 +67,7 @@ bool dg_call_buffers_has_mistake(const dg_call_buffers *buffers, int m);
  * them, for the judge to work there as in the grader: every result
  * buffer, the initial values of the ACCUMULATE buffers (a flag first),
  * then for each of the kernel's mistakes a flag and, if kept, its result
- * buffers. get fills buffers made by dg_call_buffers_new for the case;
+ * buffers (each a flag first: 0 when it is the reference's). get fills buffers made by dg_call_buffers_new for the case;
  * a damaged stream fails the reader (reader->failed). */
 void dg_call_buffers_put_expected(dg_writer *writer, const dg_call_buffers *buffers);
 nn_status dg_call_buffers_get_expected(dg_reader *reader, dg_call_buffers *buffers,
