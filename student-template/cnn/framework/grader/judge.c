@@ -7,7 +7,9 @@
  * Compare: a value passes when |got - expected| <= tolerance * max(1,
  * |expected|): relative for large values, absolute near zero, where a
  * relative error means nothing. Gradient buffers arrive pre-filled with
- * random values, so a backward that assigns instead of adding fails.
+ * random values, so a backward that assigns instead of adding fails. The
+ * first buffer that fails is reported, and what its numbers look like when
+ * they are those of a known mistake (below).
  *
  * Gradcheck: numeric = (L+ - L-) / (actual step); the relative error
  * |a - n| / max(|a|, |n|, floor) with floor 1e-4 is absolute for tiny
@@ -84,7 +86,10 @@ void dg_report_not_implemented(dg_check_result *check, const char *function)
  * size, the sign, a 2). Each candidate gives values for the whole buffer;
  * it is told ("looks like ...") only when every value of the answer is
  * within the compare tolerance of it, and it differs from the reference
- * somewhere by more than that tolerance. The first that fits is told. */
+ * somewhere by more than that tolerance: an answer that matches the
+ * reference, or noise, is never told a mistake. The kernel's mistakes that
+ * fit are told (each of them, should two give the same numbers on the
+ * case); failing those, the first common one that fits. */
 
 typedef enum candidate_form {
     FROM_BUFFERS,   /* an apply mistake's own buffers */

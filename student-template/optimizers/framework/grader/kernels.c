@@ -120,9 +120,10 @@ static nn_status linear_backward_call(void **buffers, const int *d, const double
 }
 
 /* Wide and narrow layers, where a weight read as (I, O) instead of (O, I)
- * gives other numbers at the same addresses; a square one, where the same
- * mistake reads a true transpose and nothing else would give it away; one
- * of a realistic size. */
+ * gives other numbers at the same addresses; a square one, where I = O
+ * hides any mix-up of the two strides from bounds checkers (W[i*I + o] is
+ * W[i*O + o]) and only the numbers show a transposed read; one of a
+ * realistic size. */
 static const dg_kernel_case linear_cases[] = {
     { .dims = { 2, 3, 4 } },
     { .dims = { 5, 7, 3 } },
