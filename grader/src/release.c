@@ -28,10 +28,12 @@
 /* The seed of the fixtures' inputs: fixed, so a release is reproducible;
  * the grader draws fresh inputs from its own per-run seed. */
 #define RELEASE_SEED 20261127ull
-/* Read by local_check.c; "DGF2" since gradient-check coordinates carry
- * their kink, so that a checker never misreads a fixture of another
- * layout. */
-#define FIXTURE_MAGIC 0x32464744u
+/* "DGF3", read by local_check.c: the request, then per case the expected
+ * values with what the judge needs to tell mistakes there as here
+ * (dg_call_buffers_put_expected); gradient-check coordinates carry their
+ * kink. A new magic for each layout, so that a checker never misreads a
+ * fixture of another. */
+#define FIXTURE_MAGIC 0x33464744u
 
 typedef struct release {
     const dg_config *config;
@@ -286,9 +288,7 @@ static nn_status fixture_for(release *r, const dg_check_config *check, const cha
             dg_put_u64(&fixture, request.size);
             dg_put_bytes(&fixture, request.data, request.size);
             for (int c = 0; c < kernel->case_count; c++)
-                for (int i = 0; i < kernel->buffer_count; i++)
-                    if (dg_buffer_is_result(kernel->buffers[i].role))
-                        dg_call_buffer_put(&fixture, &expected[c], i);
+                dg_call_buffers_put_expected(&fixture, &expected[c]);
         }
         for (int c = 0; c < kernel->case_count; c++)
             dg_call_buffers_release(&expected[c]);

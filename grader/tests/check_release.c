@@ -17,7 +17,10 @@
  *     epochs and the final test accuracy;
  *   - ci/run-checks, run with the very command the workflow files give,
  *     fails an untouched template (junit.xml, summary, annotations on the
- *     stubs' lines) and passes the reference.
+ *     stubs' lines) and passes the reference;
+ *   - a mistake the numbers show is told alike by `make test` and by the
+ *     grader (a weight indexed transposed), and the demo's buggy Adam
+ *     sample is told which bias correction it lacks.
  *
  * These tests run programs (dlgrade, make, cc, tar) from the repository's
  * root, build a template and grade four submissions, one to two minutes in
@@ -1436,6 +1439,119 @@ START_TEST(make_train_shows_epochs_and_the_final_test_accuracy)
 }
 END_TEST
 
+/* ---- 7. mistakes told by their numbers, here and at grading --------------------------- */
+
+/* The "looks like ..." lines of text, each up to its end, one a line. */
+static void looks_like_lines(char *out, size_t size, const char *text)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (const char *at = text; (at = strstr(at, "looks like ")) != NULL; at++) {
+        int length = (int)strcspn(at, "\n");
+        int wrote = snprintf(out + used, size - used, "%.*s\n", length, at);
+        ck_assert_msg(wrote > 0 && (size_t)wrote < size - used, "too many lines");
+        used += (size_t)wrote;
+    }
+}
+
+/* The entry of check id in results.json's tests. */
+static json_t *test_of(json_t *results, const char *id)
+{
+    json_t *tests = json_object_get(results, "tests");
+    for (size_t i = 0; i < json_array_size(tests); i++) {
+        json_t *test = json_array_get(tests, i);
+        if (strcmp(json_string_value(json_object_get(test, "number")), id) == 0)
+            return test;
+    }
+    ck_abort_msg("results.json has no check %s", id);
+    return NULL;
+}
+
+START_TEST(make_test_and_the_grader_tell_a_transposed_weight_alike)
+{
+    REQUIRE_TEMPLATES();
+    char folder[700];
+    snprintf(folder, sizeof folder, "%s/transposed", scratch);
+    run_result r;
+    run_in(&r, NULL, (const char *const[]){ "cp", "-a", solved, folder, NULL }, NULL, 60);
+    ck_assert_ran(&r, 0);
+    run_release(&r);
+    run_in(&r, NULL, (const char *const[]){ "cp",
+                                            "grader/tests/corpus/submissions/weight-transposed/"
+                                            "linear.c", folder, NULL }, NULL, 60);
+    ck_assert_ran(&r, 0);
+    run_release(&r);
+    run_in(&r, folder, (const char *const[]){ "make", "build/check", NULL }, NULL, 120);
+    ck_assert_ran(&r, 0);
+    run_release(&r);
+    run_in(&r, folder, (const char *const[]){ "./build/check", "linear-forward",
+                                              "linear-backward", NULL }, NULL, 60);
+    ck_assert_ran(&r, 1);
+    char local[2048];
+    looks_like_lines(local, sizeof local, r.output);
+    run_release(&r);
+
+    json_t *results;
+    ck_assert_int_eq(grade_submission(&results, folder, TEMPLATE_ASSIGNMENT), 1);
+    char outputs[8192];
+    snprintf(outputs, sizeof outputs, "%s\n%s",
+             json_string_value(json_object_get(test_of(results, "linear-forward"), "output")),
+             json_string_value(json_object_get(test_of(results, "linear-backward"), "output")));
+    char graded[2048];
+    looks_like_lines(graded, sizeof graded, outputs);
+    json_decref(results);
+    /* One line a check, the grader's words, on other inputs. */
+    ck_assert_msg(strstr(local, "looks like the weight is read transposed") != NULL, "%s", local);
+    ck_assert_msg(strstr(local, "looks like the weight is indexed transposed") != NULL, "%s",
+                  local);
+    ck_assert_str_eq(local, graded);
+}
+END_TEST
+
+/* The buggy sample of `make demo` (scripts/demo: the reference units
+ * edited by the assignment's samples/buggy.sed) leaves out Adam's
+ * second-moment bias correction; grading says exactly that. */
+START_TEST(the_demos_buggy_adam_is_told_which_bias_correction_it_lacks)
+{
+    REQUIRE_TEMPLATES();
+    dg_config *config = load_assignment("optimizers");
+    char folder[700], out[800];
+    snprintf(folder, sizeof folder, "%s/optimizers-buggy", scratch);
+    snprintf(out, sizeof out, "%s-graded", folder);
+    ck_assert_int_eq(mkdir(folder, 0755), 0);
+    for (int u = 0; u < config->unit_count; u++) {
+        char command[1600];
+        snprintf(command, sizeof command,
+                 "sed -f assignments/optimizers/samples/buggy.sed reference/src/%s > %s/%s",
+                 config->units[u].file, folder, config->units[u].file);
+        run_result r;
+        run_in(&r, NULL, (const char *const[]){ "sh", "-c", command, NULL }, NULL, 60);
+        ck_assert_ran(&r, 0);
+        run_release(&r);
+    }
+    run_result r;
+    run_in(&r, NULL, (const char *const[]){ "cp", "assignments/optimizers/samples/answers.yaml",
+                                            folder, NULL }, NULL, 60);
+    ck_assert_ran(&r, 0);
+    run_release(&r);
+    json_t *results;
+    ck_assert_int_eq(grade(&results, folder, "optimizers", out), 1);
+    json_t *adam = test_of(results, "adam-step");
+    const char *output = json_string_value(json_object_get(adam, "output"));
+    ck_assert_str_eq(json_string_value(json_object_get(adam, "status")), "failed");
+    char lines[2048];
+    looks_like_lines(lines, sizeof lines, output);
+    ck_assert_msg(strcmp(lines, "looks like the second moment's bias correction is left out: "
+                                "sqrt(v) is used where sqrt(v / (1 - beta2^t)) belongs\n") == 0,
+                  "%s", output);
+    ck_assert_str_eq(json_string_value(json_object_get(test_of(results, "rmsprop-step"),
+                                                       "status")),
+                     "passed");
+    json_decref(results);
+    free(config);
+}
+END_TEST
+
 Suite *release_suite(void);
 Suite *release_suite(void)
 {
@@ -1466,6 +1582,8 @@ Suite *release_suite(void)
                    ci_run_checks_fails_an_untouched_template_with_junit_summary_and_annotations);
     tcase_add_test(templates, ci_run_checks_passes_the_reference_units);
     tcase_add_test(templates, make_train_shows_epochs_and_the_final_test_accuracy);
+    tcase_add_test(templates, make_test_and_the_grader_tell_a_transposed_weight_alike);
+    tcase_add_test(templates, the_demos_buggy_adam_is_told_which_bias_correction_it_lacks);
     suite_add_tcase(suite, templates);
     return suite;
 }

@@ -56,7 +56,7 @@
 #include <zlib.h>
 
 #define CHECKS_FILE "checks/checks.yaml"
-#define FIXTURE_MAGIC 0x32464744u  /* "DGF2" (release.c) */
+#define FIXTURE_MAGIC 0x33464744u  /* "DGF3" (release.c) */
 /* Where the Makefile compiles the units for build/check, and the
  * library's headers (the API a unit may call). */
 #define UNIT_OBJECTS "build/double"
@@ -451,15 +451,21 @@ static void run_fixture_check(dg_check_result *check, const local_check *c)
     } else if (!child_failed(check, &answer)) {
         const dg_kernel *kernel = dg_kernel_find(c->function);
         if (strcmp(c->kind, "compare") == 0 && kernel != NULL) {
+            /* The reference's answers, and what the judge needs to tell
+             * a mistake by its numbers as the grader does. */
             dg_call_buffers *expected = calloc((size_t)kernel->case_count, sizeof *expected);
-            for (int k = 0; expected != NULL && k < kernel->case_count; k++) {
-                dg_call_buffers_new(&expected[k], kernel, &kernel->cases[k], DG_JUDGE_MAX_ELEMENTS,
-                                    NULL);
-                for (int i = 0; i < kernel->buffer_count; i++)
-                    if (dg_buffer_is_result(kernel->buffers[i].role))
-                        dg_call_buffer_get(&reader, &expected[k], i);
+            nn_status status = expected != NULL ? NN_OK : NN_ERR_MEMORY;
+            for (int k = 0; status == NN_OK && k < kernel->case_count && !reader.failed; k++) {
+                status = dg_call_buffers_new(&expected[k], kernel, &kernel->cases[k],
+                                             DG_JUDGE_MAX_ELEMENTS, &err);
+                if (status == NN_OK)
+                    status = dg_call_buffers_get_expected(&reader, &expected[k],
+                                                          &kernel->cases[k], &err);
             }
-            if (expected != NULL && !reader.failed)
+            if (status != NN_OK) {
+                check->outcome = DG_OUTCOME_GRADER_ERROR;
+                dg_check_printf(check, "%s: %s\n", c->fixture, err.message);
+            } else if (!reader.failed)
                 dg_judge_compare(check, kernel, expected, answer.data, answer.size, c->tolerance,
                                  &err);
             for (int k = 0; expected != NULL && k < kernel->case_count; k++)
