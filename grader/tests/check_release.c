@@ -403,6 +403,17 @@ static double public_local_points(const dg_config *config)
     return points;
 }
 
+/* The names of the model check's files, when there is one. */
+static bool model_files(const dg_config *config, char *spec, char *weights, size_t size)
+{
+    const dg_check_config *model = model_of(config);
+    if (model == NULL)
+        return false;
+    snprintf(spec, size, "%s", model->spec_file);
+    snprintf(weights, size, "%s", model->weights_file);
+    return true;
+}
+
 /* ---- the shared templates (unchecked fixture, in the parent) --------------------- */
 
 static char scratch[512];        /* removed by the teardown */
@@ -460,13 +471,8 @@ static void templates_setup(void)
     char answers[700];
     snprintf(answers, sizeof answers, "%s/answers.yaml", solved);
     write_correct_answers(quiz_of(config)->key, answers);
-    const dg_check_config *model = model_of(config);
-    bool has_model = model != NULL;
     char model_spec[64] = "", model_weights[64] = "";
-    if (has_model) {
-        snprintf(model_spec, sizeof model_spec, "%s", model->spec_file);
-        snprintf(model_weights, sizeof model_weights, "%s", model->weights_file);
-    }
+    bool has_model = model_files(config, model_spec, model_weights, sizeof model_spec);
     free(config);
     setup_step(solved, (const char *const[]){ "make", "-j2", "all", NULL }, 300);
     /* The trained model a student hands in: the template's own trainer
