@@ -92,8 +92,9 @@ nn_status dg_check_model(dg_check_result *check, dg_grade_context *context, int 
         check->outcome = DG_OUTCOME_FAILED;
         check->score = 0;
         dg_check_printf(check, "%s is not in the submission: the check needs your model's "
-                        "spec (%s) and trained weights (%s), as `make train` writes them\n",
-                        missing, config->spec_file, config->weights_file);
+                        "spec (%s) and trained weights (%s)%s\n", missing, config->spec_file,
+                        config->weights_file,
+                        config->starter[0] != '\0' ? ", as `make train` writes them" : "");
         return NN_OK;
     }
     nn_dataset *test = NULL;

@@ -552,8 +552,9 @@ static bool crc_of_file(unsigned long *crc, const char *path)
 }
 
 /* The graded files of the submission (each unit's file, the quiz answers,
- * a submitted model's spec and weights), by name and content, in the config's order: what decides the
- * scores, so equal hashes mean the same graded input. */
+ * a submitted model's spec and weights), by name and content, in the
+ * config's order: what decides the scores, so equal hashes mean the same
+ * graded input. */
 static void hash_submission(dg_report *report, const dg_config *config, const char *root)
 {
     unsigned long crc = crc32(0L, Z_NULL, 0);

@@ -6,7 +6,9 @@
  * architecture, a truncated file, a damaged gzip stream, altered content
  * recompressed with a valid gzip (the inner CRC must notice), a wrong magic
  * or version, extra bytes inside or after the stream, a file that is not
- * gzip, and a gzip bomb (read only up to a bound set by the model's size). Saving somewhere impossible fails without leaving a temporary file.
+ * gzip, and a gzip bomb (read only up to a bound set by the model's
+ * size). Saving somewhere impossible fails without leaving a temporary
+ * file.
  */
 #include <dirent.h>
 #include <stdint.h>

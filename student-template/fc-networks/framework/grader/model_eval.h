@@ -21,9 +21,10 @@
 /* A spec longer than this is refused unread (the runner's bound on specs). */
 #define DG_MODEL_MAX_SPEC_BYTES ((size_t)64 << 10)
 /* Values of the input and all layer outputs of one sample: what a
- * forward pass writes besides FLOPs (a chain of activation layers costs
- * memory and time but no FLOPs). */
-#define DG_MODEL_MAX_ACTIVATIONS ((size_t)4 << 20)
+ * forward pass writes besides its FLOPs (a chain of thousands of ReLUs
+ * costs memory and time but no FLOPs). A CNN of the course has about
+ * 10^5. */
+#define DG_MODEL_MAX_ACTIVATIONS ((size_t)1 << 20)
 
 typedef struct dg_model_limits {
     size_t max_parameters;     /* parameters plus saved buffers */
