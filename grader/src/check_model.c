@@ -99,18 +99,21 @@ nn_status dg_check_model(dg_check_result *check, dg_grade_context *context, int 
     }
     nn_dataset *test = NULL;
     nn_status status = open_test_split(&test, config->data, dg_check_seed(context, index), err);
+    if (status != NN_OK)
+        return status;
     nn_network *network = NULL;
     nn_network_plan plan;
-    if (status == NN_OK) {
-        /* The preflight accepted these very files: a refusal now is the
-         * grader's failure, not the student's. */
-        status = load(&network, &plan, config, spec_path, weights_path, test, err);
-        if (status != NN_OK)
-            nn_error_prefix(err, "the model passed the preflight, then failed to load");
-    }
+    /* The preflight accepted these very files: a refusal now, or a failed
+     * evaluation, is the grader's failure (NN_ERR_NUMERIC: exit status
+     * 3), never the student's. */
+    status = load(&network, &plan, config, spec_path, weights_path, test, err);
     double accuracy = 0;
     if (status == NN_OK)
         status = dg_model_accuracy(&accuracy, network, test, err);
+    if (status != NN_OK && status != NN_ERR_MEMORY) {
+        nn_error_prefix(err, "the model passed the preflight, then failed");
+        status = NN_ERR_NUMERIC;
+    }
     if (status == NN_OK) {
         dg_check_printf(check, "%s: %d layers, %zu parameters, %.0f FLOPs per sample; "
                         "evaluated by the grader on the %zu test samples of %s\n",
@@ -121,5 +124,5 @@ nn_status dg_check_model(dg_check_result *check, dg_grade_context *context, int 
     check->seconds = dg_seconds_now() - started;
     nn_network_free(network);
     nn_dataset_free(test);
-    return status == NN_OK ? NN_OK : status == NN_ERR_MEMORY ? status : NN_ERR_IO;
+    return status;
 }
