@@ -13,8 +13,10 @@
  *     archive (with correct quiz answers written from the key here);
  *   - the grading of both kinds is repeated for every other assignment,
  *     from its template's files (no build needed: the grader builds);
- *   - `make submit` packs exactly the graded files; `make train` shows its
- *     epochs and the final test accuracy;
+ *   - `make submit` packs exactly the graded files (a trained model's spec
+ *     and weights included, which the fixture trains with the template's
+ *     trainer); `make train` shows its epochs and the final test accuracy
+ *     and saves the weights;
  *   - ci/run-checks, run with the very command the workflow files give,
  *     fails an untouched template (junit.xml, summary, annotations on the
  *     stubs' lines) and passes the reference;
@@ -369,12 +371,22 @@ static const dg_check_config *quiz_of(const dg_config *config)
 }
 
 /* The checks `make test` runs: the public compare, gradcheck and train
- * checks. */
+ * checks, and the public model checks on Fashion-MNIST. */
 static bool runs_locally(const dg_check_config *c)
 {
     return c->visibility == DG_VISIBLE_PUBLIC
            && (c->kind == DG_CHECK_COMPARE || c->kind == DG_CHECK_GRADCHECK
-               || c->kind == DG_CHECK_TRAIN);
+               || c->kind == DG_CHECK_TRAIN
+               || (c->kind == DG_CHECK_MODEL && strcmp(c->data, "fashion-mnist") == 0));
+}
+
+/* The assignment's model check, or NULL. */
+static const dg_check_config *model_of(const dg_config *config)
+{
+    for (int i = 0; i < config->check_count; i++)
+        if (config->checks[i].kind == DG_CHECK_MODEL)
+            return &config->checks[i];
+    return NULL;
 }
 
 static int public_local_check_count(const dg_config *config)
@@ -392,6 +404,17 @@ static double public_local_points(const dg_config *config)
         if (runs_locally(&config->checks[i]))
             points += config->checks[i].points;
     return points;
+}
+
+/* The names of the model check's files, when there is one. */
+static bool model_files(const dg_config *config, char *spec, char *weights, size_t size)
+{
+    const dg_check_config *model = model_of(config);
+    if (model == NULL)
+        return false;
+    snprintf(spec, size, "%s", model->spec_file);
+    snprintf(weights, size, "%s", model->weights_file);
+    return true;
 }
 
 /* ---- the shared templates (unchecked fixture, in the parent) --------------------- */
@@ -451,8 +474,20 @@ static void templates_setup(void)
     char answers[700];
     snprintf(answers, sizeof answers, "%s/answers.yaml", solved);
     write_correct_answers(quiz_of(config)->key, answers);
+    char model_spec[64] = "", model_weights[64] = "";
+    bool has_model = model_files(config, model_spec, model_weights, sizeof model_spec);
     free(config);
     setup_step(solved, (const char *const[]){ "make", "-j2", "all", NULL }, 300);
+    /* The trained model a student hands in: the template's own trainer
+     * (what `make train` runs) on the starter the template ships, three
+     * epochs (0.857 test accuracy with seed 1; the check's target is
+     * 0.83), one BLAS thread on a machine the tests share. */
+    if (has_model)
+        setup_step(solved, (const char *const[]){ "./build/train", model_spec, "--data",
+                                                  "fashion-mnist", "--epochs", "3", "--seed",
+                                                  "1", "--threads", "1", "--save",
+                                                  model_weights, NULL },
+                   300);
 }
 
 static void templates_teardown(void)
@@ -1014,6 +1049,9 @@ static void assert_graded_zero(json_t *results, const dg_config *config)
         if (config->checks[index].kind == DG_CHECK_QUIZ)
             ck_assert_msg(strstr(output, "not answered") || strstr(output, "ticked nothing"),
                           "%s: %s: %s", config->name, id, output);
+        else if (config->checks[index].kind == DG_CHECK_MODEL)
+            ck_assert_msg(strstr(output, "is not in the submission") != NULL, "%s: %s: %s",
+                          config->name, id, output);
         else
             ck_assert_msg(strstr(output, "not implemented") != NULL, "%s: %s: %s", config->name,
                           id, output);
@@ -1198,11 +1236,17 @@ START_TEST(make_submit_packs_exactly_the_graded_files_and_says_so)
     ck_assert_ran(&r, 0);
     const char *packed = strstr(r.output, "packed into submission.tar.gz");
     ck_assert_msg(packed != NULL, "%s", r.output);
-    char *expected[DG_MAX_UNITS + 1];
+    char *expected[DG_MAX_UNITS + 3];
     int count = 0;
     for (int u = 0; u < config->unit_count; u++)
         expected[count++] = config->units[u].file;
     expected[count++] = "answers.yaml";
+    /* The trained model, which the fixture made. */
+    const dg_check_config *model = model_of(config);
+    if (model != NULL) {
+        expected[count++] = (char *)model->spec_file;
+        expected[count++] = (char *)model->weights_file;
+    }
     for (int i = 0; i < count; i++) {
         char line[128];
         snprintf(line, sizeof line, "\n  %s\n", expected[i]);
@@ -1413,10 +1457,17 @@ START_TEST(make_train_shows_epochs_and_the_final_test_accuracy)
 {
     REQUIRE_TEMPLATES();
     run_result r;
-    run_in(&r, solved, (const char *const[]){ "make", "train", "EPOCHS=1", "LIMIT=5000", NULL },
+    /* WEIGHTS elsewhere: the fixture's trained model.weights stays. */
+    run_in(&r, solved, (const char *const[]){ "make", "train", "EPOCHS=1", "LIMIT=5000",
+                                              "WEIGHTS=quick.weights", NULL },
            NULL, 120);
     ck_assert_ran(&r, 0);
     ck_assert_msg(strstr(r.output, "5000 train") != NULL, "%s", r.output);
+    ck_assert_msg(strstr(r.output, "weights written to quick.weights") != NULL, "%s", r.output);
+    char quick[700];
+    snprintf(quick, sizeof quick, "%s/quick.weights", solved);
+    ck_assert_int_eq(access(quick, R_OK), 0);
+    unlink(quick);
     const char *epoch = strstr(r.output, "epoch   1/1");
     ck_assert_msg(epoch != NULL, "no progress line in:\n%s", r.output);
     ck_assert_ptr_nonnull(strstr(epoch, "loss"));
