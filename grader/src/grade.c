@@ -494,8 +494,10 @@ struct dg_grade_run {
     dg_unit_build builds[DG_MAX_UNITS];
     dg_unit_build float_builds[DG_MAX_UNITS];
     char *check_logs[DG_MAX_CHECKS];
-    /* The queue: order[p] is the config index of report->checks[p]. */
+    /* order[p] is the config index of report->checks[p]; the workers take
+     * the positions in the order of dispatch[]. */
     int order[DG_MAX_CHECKS];
+    int dispatch[DG_MAX_CHECKS];
     int count;
     /* Under lock: the next position to take, the builds' states, the
      * training token, and the first failure. `changed` is signalled when
@@ -651,7 +653,7 @@ static void *work(void *arg)
     dg_grade_run *run = worker->context.run;
     for (;;) {
         pthread_mutex_lock(&run->lock);
-        int position = run->stop || run->next >= run->count ? -1 : run->next++;
+        int position = run->stop || run->next >= run->count ? -1 : run->dispatch[run->next++];
         pthread_mutex_unlock(&run->lock);
         if (position < 0)
             return NULL;
@@ -698,6 +700,27 @@ static void join_build_logs(dg_grade_run *run)
         }
         append_text(&run->report->build_log, run->check_logs[index]);
     }
+}
+
+/* The order the workers take the checks in. One worker takes them in the
+ * config's order. Several take the long ones first, training, then
+ * Valgrind (seconds each where a compare takes milliseconds), so that they
+ * run beside the short ones instead of alone at the end; the report does
+ * not change. */
+static void plan_dispatch(dg_grade_run *run, int jobs)
+{
+    static const dg_check_kind long_first[] = { DG_CHECK_TRAIN, DG_CHECK_MEMCHECK };
+    int used = 0;
+    bool taken[DG_MAX_CHECKS] = { false };
+    for (size_t k = 0; jobs > 1 && k < sizeof long_first / sizeof long_first[0]; k++)
+        for (int p = 0; p < run->count; p++)
+            if (run->config->checks[run->order[p]].kind == long_first[k]) {
+                taken[p] = true;
+                run->dispatch[used++] = p;
+            }
+    for (int p = 0; p < run->count; p++)
+        if (!taken[p])
+            run->dispatch[used++] = p;
 }
 
 /* Runs the queue with `jobs` workers, the caller's thread being the first.
@@ -964,6 +987,7 @@ nn_status dg_grade(dg_report *report, const dg_config *config, const char *submi
         if (jobs > run->count)
             jobs = run->count < 1 ? 1 : run->count;
         run->failed_at = run->count;
+        plan_dispatch(run, jobs);
         run_workers(&base, jobs);
         if (run->stop) {
             *err = run->error;
