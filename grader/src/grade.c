@@ -938,8 +938,10 @@ static void release_run(dg_grade_run *run)
 
 nn_status dg_grade(dg_report *report, const dg_config *config, const char *submission,
                    const dg_grade_options *options, const dg_sandbox_capabilities *sandbox,
-                   nn_error *err)
+                   bool *grader_fault, nn_error *err)
 {
+    if (grader_fault != NULL)
+        *grader_fault = false;
     double started = dg_seconds_now();
     dg_grade_run *run = calloc(1, sizeof *run);
     if (run == NULL)
@@ -992,6 +994,8 @@ nn_status dg_grade(dg_report *report, const dg_config *config, const char *submi
         if (run->stop) {
             *err = run->error;
             status = err->status;
+            if (grader_fault != NULL)
+                *grader_fault = true;
         }
         join_build_logs(run);
     }

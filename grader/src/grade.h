@@ -31,13 +31,18 @@ typedef struct dg_grade_options {
  * (options->slot + k); a unit is still built once per precision, at most
  * one train check runs at a time, and the report (its checks in the
  * config's order, the build log in the order a one-worker grading gives)
- * does not depend on the number of workers or on timing. Returns NN_OK when
- * grading happened (whatever the scores); an error only for bad input
- * (a malformed archive: NN_ERR_FORMAT/ARGUMENT) or when the grader itself
- * cannot work (sandbox, disk: other statuses). */
+ * does not depend on the number of workers or on timing.
+ *
+ * Returns NN_OK when grading happened (whatever the scores); an error only
+ * for bad input (a malformed archive: NN_ERR_FORMAT/ARGUMENT; a dataset the
+ * assignment names) or when the grader itself cannot work (sandbox, disk).
+ * Statuses alone do not tell these apart (a file the grader cannot write
+ * is NN_ERR_IO, and so is a submission it cannot read): *grader_fault
+ * (when not NULL) is set true for an error that came while the checks ran,
+ * after the input was found good, which is the grader's (exit status 3). */
 nn_status dg_grade(dg_report *report, const dg_config *config, const char *submission,
                    const dg_grade_options *options, const dg_sandbox_capabilities *sandbox,
-                   nn_error *err);
+                   bool *grader_fault, nn_error *err);
 
 /* What dg_grade checks before any student code runs: the datasets and
  * model specs of the train checks it would run. A failure is the

@@ -296,7 +296,8 @@ int dg_command_grade(int argc, char **argv)
         return DG_EXIT_INTERNAL;
     }
     dg_report report = { 0 };
-    status = dg_grade(&report, config, submission, &grade, &sandbox, &err);
+    bool grader_fault = false;
+    status = dg_grade(&report, config, submission, &grade, &sandbox, &grader_fault, &err);
     /* The output folder is left as a placeholder: it does not change the
      * grading, and two gradings into different folders compare equal. */
     snprintf(report.replay, sizeof report.replay, "dlgrade grade %s -a %s -o OUTDIR --seed %llu%s",
@@ -314,7 +315,7 @@ int dg_command_grade(int argc, char **argv)
         exit_status = all_passed ? DG_EXIT_OK : DG_EXIT_FAILED;
     } else {
         fprintf(stderr, "dlgrade grade: %s\n", err.message);
-        exit_status = dg_exit_status(status);
+        exit_status = grader_fault ? DG_EXIT_INTERNAL : dg_exit_status(status);
     }
     dg_report_release(&report);
     free(config);

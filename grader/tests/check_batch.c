@@ -172,6 +172,7 @@ typedef struct run {
     char tmp[600];
     char errors_path[600];
     int slot;
+    const char *kits;     /* DLGRADE_KITS for the graders, when not NULL */
     pid_t pid;
     int status;           /* exit status, or 128 + signal */
     char *errors;         /* stderr */
@@ -247,6 +248,8 @@ static void batch_start(run *r, const char *class_dir, const char *assignment,
             || dup2(errors, 2) < 0)
             _exit(126);
         setenv("TMPDIR", r->tmp, 1);
+        if (r->kits != NULL)
+            setenv("DLGRADE_KITS", r->kits, 1);
         execv(dlgrade, (char *const *)argv);
         _exit(127);
     }
@@ -544,6 +547,42 @@ START_TEST(resume_keeps_unchanged_submissions_and_regrades_a_changed_one)
 }
 END_TEST
 
+START_TEST(grader_failure_is_not_gradable_and_exit_3_while_others_are_listed)
+{
+    find_dlgrade();
+    run r;
+    run_init(&r);
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/alice", r.class_dir);
+    make_folder_submission(path, "reference");
+    snprintf(path, sizeof path, "%s/carol.tar.gz", r.class_dir);
+    make_hostile_archive(path);
+    /* No runner kit where the graders look: every build fails, the
+     * grader's fault, never the student's; the bad archive is still bad. */
+    char kits[700];
+    snprintf(kits, sizeof kits, "%s/no-kits", r.base);
+    r.kits = kits;
+    const char *jobs[] = { "--jobs", "2", NULL };
+    batch(&r, jobs);
+    ck_assert_msg(r.status == 3, "exit status %d, not 3; stderr:\n%s", r.status, r.errors);
+    char *grades = out_file(&r, "grades.csv");
+    ck_assert_ptr_nonnull(grades);
+    char row[1024];
+    snprintf(row, sizeof row, "\r\nalice,,11,not-gradable,,,,,,the grader failed (exit status "
+             "3): check linear-forward: the runner kit %s/double/runner-kit is incomplete "
+             "(run make)\r\n", kits);
+    ck_assert_msg(strstr(grades, row) != NULL, "grades.csv lacks\n%s\nit is:\n%s", row, grades);
+    ck_assert_msg(strstr(grades, "\r\ncarol,,11,rejected,") != NULL, "grades.csv:\n%s", grades);
+    free(grades);
+    char *summary = out_file(&r, "summary.md");
+    ck_assert_ptr_nonnull(summary);
+    ck_assert_ptr_nonnull(strstr(summary, "| alice | not-gradable | the grader failed"));
+    free(summary);
+    assert_nothing_left(&r, "grader failure");
+    run_release(&r);
+}
+END_TEST
+
 START_TEST(interrupted_batch_kills_its_graders_and_leaves_no_half_written_file)
 {
     find_dlgrade();
@@ -652,6 +691,7 @@ Suite *batch_suite(void)
     tcase_add_test(classes, class_gets_exact_rows_and_statuses_and_exit_1_for_a_rejected_archive);
     tcase_add_test(classes, two_at_once_give_the_same_grades_as_one_at_a_time);
     tcase_add_test(classes, resume_keeps_unchanged_submissions_and_regrades_a_changed_one);
+    tcase_add_test(classes, grader_failure_is_not_gradable_and_exit_3_while_others_are_listed);
     tcase_add_test(classes, interrupted_batch_kills_its_graders_and_leaves_no_half_written_file);
     suite_add_tcase(suite, classes);
 #endif
