@@ -7,6 +7,25 @@
  * the unit's runner in the sandbox, and judges what comes back. What the
  * runner prints on stderr is shown to the student (bounded); what it exits
  * with only decides between "answered" and "crashed".
+ *
+ * Several checks at once (--jobs N): N workers, threads of the grader,
+ * take checks from one queue. Worker k runs everything in sandbox slot
+ * options->slot + k (uid 60000 + slot), in a run folder of its own, so no
+ * two runs share a uid or a folder. What the workers share is guarded or
+ * split: a unit's build (per precision) is made once, by the first worker
+ * that needs it, while the others wait on a condition variable; each
+ * check writes only its own, preallocated entry of the report; the build
+ * messages are kept per build and joined in a fixed order at the end; at
+ * most one train check runs at a time. The grader's own computations are
+ * thread-safe: every check draws its inputs from its own seeded generator
+ * (dg_check_seed), the reference kernels keep no global state (the
+ * convolution engine's scratch space is per call, nn_parallel_for starts
+ * and joins its threads per call), and OpenBLAS is kept to one thread
+ * (grade_command.c). The sandbox's child makes only async-signal-safe
+ * calls between fork and exec, as a threaded parent requires, and its
+ * PR_SET_PDEATHSIG follows the worker that started it, which waits for
+ * it to end. A ThreadSanitizer build grading the cnn and fc-networks
+ * samples with --jobs 3 reported nothing.
  */
 #include "grade.h"
 
@@ -645,8 +664,10 @@ typedef struct grade_worker {
     bool started;
 } grade_worker;
 
-/* Takes checks from the queue, in the config's order, until it is empty
- * or a check failed for the grader's reasons. */
+/* Takes checks from the queue (in plan_dispatch's order) until it is
+ * empty or a check failed for the grader's reasons; the checks running
+ * then finish, and the error of the first in the report's order is the
+ * grading's. */
 static void *work(void *arg)
 {
     grade_worker *worker = arg;
