@@ -126,6 +126,7 @@ static void make_hostile_archive(const char *path)
     archive_write_free(a);
 }
 
+#if LONG_RUNS
 /* The submission hash of a two-units case, by its definition. */
 static void expected_hash(char *out, size_t size, const char *name)
 {
@@ -142,6 +143,7 @@ static void expected_hash(char *out, size_t size, const char *name)
     }
     snprintf(out, size, "%08lx", crc);
 }
+#endif
 
 /* ---- the program under test ------------------------------------------------------ */
 
@@ -276,6 +278,7 @@ static void batch(run *r, const char *const *extra)
     batch_wait(r);
 }
 
+#if LONG_RUNS
 static char *out_file(const run *r, const char *name)
 {
     char path[PATH_MAX];
@@ -359,7 +362,6 @@ static void assert_nothing_left(const run *r, const char *what)
                   "%s: a temporary file was left: %s", what, example);
 }
 
-#if LONG_RUNS
 /* grades.csv as it must be for the class (CRLF line ends, RFC 4180). */
 static char *expected_grades(const run *r)
 {
