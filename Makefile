@@ -165,7 +165,7 @@ test-unit: $(BUILD)/float/check-all $(BUILD)/double/check-all all
 	@echo "== unit tests, double build"
 	CK_FORK=yes $(BUILD)/double/check-all
 
-test-asan: $(BUILD)/asan/check-all
+test-asan: $(BUILD)/asan/check-all $(BUILD)/asan/dlgrade
 	@echo "== unit tests, double build under AddressSanitizer + UBSan"
 	CK_FORK=yes ASAN_OPTIONS=detect_leaks=1 $(BUILD)/asan/check-all
 

@@ -144,6 +144,10 @@ nn_status dg_check_train(dg_check_result *check, dg_grade_context *context, int 
     const dg_check_config *config = &context->config->checks[index];
     dg_unit_build build;
     nn_status status = link_training_runner(&build, context, index, err);
+    /* The link's messages join the report's build log after the units'
+     * (grade.c puts the logs in order). */
+    context->check_logs[index] = build.log;
+    build.log = NULL;
     if (status != NN_OK)
         return status;
     if (build.state != DG_BUILD_OK) {

@@ -25,6 +25,7 @@ int dg_command_train(int argc, char **argv);
 int dg_command_grade(int argc, char **argv);
 int dg_command_summary(int argc, char **argv);
 int dg_command_release(int argc, char **argv);
+int dg_command_batch(int argc, char **argv);
 
 /* The repository the reference sources are read from (release). */
 void dg_source_root(char *out, size_t size);
@@ -34,6 +35,12 @@ int dg_command_validate(int argc, char **argv);
 int dg_resolve_assignment(char *path, size_t size, const char *assignment);
 /* Where the runner kits are (see grade.h). */
 void dg_kit_directory(char *out, size_t size);
+/* The default of --jobs: the online cores, at most DG_GRADE_MAX_JOBS. */
+int dg_default_jobs(void);
+/* Parses an integer option's value in [low, high]; prints "dlgrade
+ * COMMAND: OPTION needs ..." and returns false otherwise. */
+bool dg_parse_int_option(int *out, const char *command, const char *option, const char *text,
+                         long low, long high);
 
 /*
  * Opens a named dataset as a train/test pair: "fashion-mnist" (the Debian

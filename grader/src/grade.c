@@ -7,6 +7,25 @@
  * the unit's runner in the sandbox, and judges what comes back. What the
  * runner prints on stderr is shown to the student (bounded); what it exits
  * with only decides between "answered" and "crashed".
+ *
+ * Several checks at once (--jobs N): N workers, threads of the grader,
+ * take checks from one queue. Worker k runs everything in sandbox slot
+ * options->slot + k (uid 60000 + slot), in a run folder of its own, so no
+ * two runs share a uid or a folder. What the workers share is guarded or
+ * split: a unit's build (per precision) is made once, by the first worker
+ * that needs it, while the others wait on a condition variable; each
+ * check writes only its own, preallocated entry of the report; the build
+ * messages are kept per build and joined in a fixed order at the end; at
+ * most one train check runs at a time. The grader's own computations are
+ * thread-safe: every check draws its inputs from its own seeded generator
+ * (dg_check_seed), the reference kernels keep no global state (the
+ * convolution engine's scratch space is per call, nn_parallel_for starts
+ * and joins its threads per call), and OpenBLAS is kept to one thread
+ * (grade_command.c). The sandbox's child makes only async-signal-safe
+ * calls between fork and exec, as a threaded parent requires, and its
+ * PR_SET_PDEATHSIG follows the worker that started it, which waits for
+ * it to end. A ThreadSanitizer build grading the cnn and fc-networks
+ * samples with --jobs 3 reported nothing.
  */
 #include "grade.h"
 
@@ -28,6 +47,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -226,15 +246,16 @@ nn_status dg_link_runner(dg_unit_build *build, dg_grade_context *context, const 
         .work_directory = build->directory,
         .read_only_paths = read_only,
         .hidden_paths = context->hidden_paths,
-        .slot = context->options->slot,
+        .slot = context->slot,
         .limits = context->build_limits,
     };
     dg_sandbox_result result;
     nn_status status = dg_sandbox_run_retrying(&result, &request, context->sandbox, err);
     if (status != NN_OK)
         return status;
-    dg_append_build_log(context, unit_count == 1 ? context->config->units[units[0]].name
-                                                 : "training runner",
+    dg_append_build_log(&build->log,
+                        unit_count == 1 ? context->config->units[units[0]].name
+                                        : "training runner",
                         precision, result.errors, result.output, result.output_size);
     if (result.status == DG_SANDBOX_EXITED && result.exit_code == 0) {
         build->state = DG_BUILD_OK;
@@ -253,9 +274,8 @@ nn_status dg_link_runner(dg_unit_build *build, dg_grade_context *context, const 
  * headers) and the C functions a layer needs. A refusal fails the build
  * like a compile error: the first problem is the checks' message, all of
  * them go to the build log. */
-static nn_status inspect_unit(bool *accepted, dg_unit_build *build, dg_grade_context *context,
-                              const dg_unit *unit, const char *kit, const char *precision,
-                              nn_error *err)
+static nn_status inspect_unit(bool *accepted, dg_unit_build *build, const dg_unit *unit,
+                              const char *kit, const char *precision, nn_error *err)
 {
     *accepted = false;
     dg_inspect_rules rules = { .file = unit->file };
@@ -298,7 +318,7 @@ static nn_status inspect_unit(bool *accepted, dg_unit_build *build, dg_grade_con
                 used += (size_t)snprintf(log + used, size - used, "  %.*s\n", (int)length, line);
                 line += length + (line[length] == '\n');
             }
-            dg_append_build_log(context, unit->name, precision, log, NULL, 0);
+            dg_append_build_log(&build->log, unit->name, precision, log, NULL, 0);
         }
         free(log);
     }
@@ -353,7 +373,7 @@ nn_status dg_build_unit(dg_unit_build *build, dg_grade_context *context, int uni
         .work_directory = build->directory,
         .read_only_paths = read_only,
         .hidden_paths = context->hidden_paths,
-        .slot = context->options->slot,
+        .slot = context->slot,
         .limits = context->build_limits,
     };
     dg_sandbox_result result;
@@ -361,7 +381,7 @@ nn_status dg_build_unit(dg_unit_build *build, dg_grade_context *context, int uni
     if (status != NN_OK)
         return status;
     /* Compiler messages go to the report, cut to a readable length. */
-    dg_append_build_log(context, unit->name, precision, result.errors, result.output,
+    dg_append_build_log(&build->log, unit->name, precision, result.errors, result.output,
                         result.output_size);
     bool compiled = result.status == DG_SANDBOX_EXITED && result.exit_code == 0;
     if (!compiled) {
@@ -380,7 +400,7 @@ nn_status dg_build_unit(dg_unit_build *build, dg_grade_context *context, int uni
         return NN_OK;
     /* Then what the object defines and calls, before it meets the harness. */
     bool accepted;
-    status = inspect_unit(&accepted, build, context, unit, kit, precision, err);
+    status = inspect_unit(&accepted, build, unit, kit, precision, err);
     if (status != NN_OK || !accepted)
         return status;
     /* Then the runner: the harness, this unit, the reference for the rest. */
@@ -450,16 +470,15 @@ unsigned long long dg_check_seed(const dg_grade_context *context, int check_inde
     return hash ^ (context->options->seed * 0x9e3779b97f4a7c15ull);
 }
 
-void dg_append_build_log(dg_grade_context *context, const char *unit, const char *precision,
+void dg_append_build_log(char **log_text, const char *unit, const char *precision,
                          const char *errors, const unsigned char *output, size_t output_size)
 {
     bool has_errors = errors != NULL && errors[0] != '\0';
     if (!has_errors && output_size == 0)
         return;
-    dg_report *report = context->report;
-    size_t old = report->build_log ? strlen(report->build_log) : 0;
+    size_t old = *log_text ? strlen(*log_text) : 0;
     size_t add = 128 + (has_errors ? strlen(errors) : 0) + output_size;
-    char *log = realloc(report->build_log, old + add);
+    char *log = realloc(*log_text, old + add);
     if (log == NULL)
         return;
     int used = snprintf(log + old, add, "== %s (%s build)\n%.*s%s", unit, precision,
@@ -467,7 +486,20 @@ void dg_append_build_log(dg_grade_context *context, const char *unit, const char
                         has_errors ? errors : "");
     if (used > 0 && log[old + (size_t)used - 1] != '\n' && (size_t)used + 1 < add)
         strcat(log + old, "\n");
-    report->build_log = log;
+    *log_text = log;
+}
+
+/* Appends text to *log (both may be NULL). */
+static void append_text(char **log, const char *text)
+{
+    if (text == NULL || text[0] == '\0')
+        return;
+    size_t old = *log ? strlen(*log) : 0, add = strlen(text);
+    char *grown = realloc(*log, old + add + 1);
+    if (grown == NULL)
+        return;
+    memcpy(grown + old, text, add + 1);
+    *log = grown;
 }
 
 /* Descriptors Valgrind keeps for itself at the top of the open-files
@@ -480,6 +512,25 @@ nn_status dg_run_runner(dg_sandbox_result *result, dg_grade_context *context,
                         const dg_unit_build *build, const void *request, size_t request_size,
                         const dg_sandbox_limits *limits, bool valgrind, nn_error *err)
 {
+    /* A folder of the worker's own for each run, with a copy of the
+     * runner: the sandbox gives the run's folder to the slot's uid, so two
+     * workers (two uids) cannot share the build folder, and a run cannot
+     * leave anything (nor change the runner) for the next one. */
+    char folder[600], runner[700];
+    snprintf(folder, sizeof folder, "%s/run-%d", context->workspace, context->slot);
+    snprintf(runner, sizeof runner, "%s/runner", folder);
+    nn_status status = dg_remove_tree(folder, err);
+    if (status == NN_OK)
+        status = make_directory(folder, err);
+    if (status == NN_OK)
+        status = copy_file(build->runner, runner, err);
+    if (status == NN_OK && chmod(runner, 0755) != 0)
+        status = nn_error_set(err, NN_ERR_IO, "%s: %s", runner, strerror(errno));
+    if (status != NN_OK) {
+        memset(result, 0, sizeof *result);
+        result->status = DG_SANDBOX_ERROR;
+        return status;
+    }
     const char *plain[] = { "/work/runner", NULL };
     dg_sandbox_limits used = dg_runner_limits(limits, valgrind);
     /* Valgrind's XML goes to the last descriptor the run may open, which
@@ -507,15 +558,18 @@ nn_status dg_run_runner(dg_sandbox_result *result, dg_grade_context *context,
     const char *checked[] = { "/bin/bash", "-c", command, NULL };
     dg_sandbox_request run = {
         .argv = valgrind ? checked : plain,
-        .work_directory = build->directory,
+        .work_directory = folder,
         .hidden_paths = context->hidden_paths,
-        .slot = context->options->slot,
+        .slot = context->slot,
         .show_proc = valgrind,
         .input = request,
         .input_size = request_size,
         .limits = used,
     };
-    return dg_sandbox_run_retrying(result, &run, context->sandbox, err);
+    status = dg_sandbox_run_retrying(result, &run, context->sandbox, err);
+    nn_error ignored;
+    dg_remove_tree(folder, &ignored);
+    return status;
 }
 
 dg_sandbox_limits dg_runner_limits(const dg_sandbox_limits *limits, bool valgrind)
@@ -536,17 +590,107 @@ dg_sandbox_limits dg_runner_limits(const dg_sandbox_limits *limits, bool valgrin
     return used;
 }
 
-/* Builds every unit a check needs (once per run); false with the check
- * failed when one cannot be built. */
+/* ---- the checks of one grading, several at once ------------------------------- */
+
+struct dg_grade_run {
+    const dg_config *config;
+    const dg_grade_options *options;
+    dg_report *report;
+    char workspace[512];
+    char submission_root[600];
+    char hidden_storage[2][512];
+    const char *hidden_paths[3];
+    dg_unit_build builds[DG_MAX_UNITS];
+    dg_unit_build float_builds[DG_MAX_UNITS];
+    char *check_logs[DG_MAX_CHECKS];
+    /* order[p] is the config index of report->checks[p]; the workers take
+     * the positions in the order of dispatch[]. */
+    int order[DG_MAX_CHECKS];
+    int dispatch[DG_MAX_CHECKS];
+    int count;
+    /* Under lock: the next position to take, the builds' states, the
+     * training token, and the first failure. `changed` is signalled when
+     * a build ends or the token is returned. */
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int next;
+    bool training;
+    bool stop;          /* a check failed for the grader's reasons: take no more */
+    int failed_at;      /* the lowest position that failed so, or count */
+    nn_error error;     /* its error */
+};
+
+/* The builds check `index` needs, in the order it asks for them: its
+ * unit; a memcheck's rerun checks' units; a train check's units (float).
+ * Returns how many; fills units and training flags. */
+static int needed_builds(const dg_config *config, int index, int *units, bool *training)
+{
+    const dg_check_config *check = &config->checks[index];
+    int count = 0;
+    switch (check->kind) {
+    case DG_CHECK_COMPARE:
+    case DG_CHECK_GRADCHECK:
+        units[count] = check->unit;
+        training[count++] = false;
+        break;
+    case DG_CHECK_MEMCHECK:
+        for (int r = 0; r < check->reference_count && count < DG_MAX_CHECK_REFERENCES; r++) {
+            units[count] = config->checks[check->references[r]].unit;
+            training[count++] = false;
+        }
+        break;
+    case DG_CHECK_TRAIN:
+        for (int u = 0; u < check->unit_count && count < DG_MAX_UNITS; u++) {
+            units[count] = check->units[u];
+            training[count++] = true;
+        }
+        break;
+    case DG_CHECK_QUIZ:
+    case DG_CHECK_MODEL:   /* the grader reads a model itself: no build */
+        break;
+    }
+    return count;
+}
+
+/* Builds a unit a check needs, once per grading: the first worker to ask
+ * builds it (outside the lock: a build takes seconds) while the others
+ * wait for its outcome. *ready is false, with the check failed, when the
+ * unit cannot be built. */
 static nn_status ensure_built(bool *ready, dg_check_result *check, dg_grade_context *context,
                               int unit, bool for_training, nn_error *err)
 {
+    dg_grade_run *run = context->run;
     dg_unit_build *build = for_training ? &context->float_builds[unit] : &context->builds[unit];
-    if (build->state == DG_BUILD_NOT_TRIED) {
-        nn_status status = dg_build_unit(build, context, unit, for_training ? "float" : "double",
-                                         err);
+    pthread_mutex_lock(&run->lock);
+    while (build->state == DG_BUILD_BUSY)
+        pthread_cond_wait(&run->changed, &run->lock);
+    bool mine = build->state == DG_BUILD_NOT_TRIED;
+    if (mine)
+        build->state = DG_BUILD_BUSY;
+    pthread_mutex_unlock(&run->lock);
+    if (mine) {
+        dg_unit_build *made = calloc(1, sizeof *made);
+        nn_status status = made == NULL
+                               ? nn_error_set(err, NN_ERR_MEMORY, "out of memory")
+                               : dg_build_unit(made, context, unit,
+                                               for_training ? "float" : "double", err);
+        pthread_mutex_lock(&run->lock);
+        if (made != NULL)
+            *build = *made;
+        if (status != NN_OK) {
+            build->state = DG_BUILD_ERROR;
+            build->error = *err;
+        }
+        pthread_cond_broadcast(&run->changed);
+        pthread_mutex_unlock(&run->lock);
+        free(made);
         if (status != NN_OK)
             return status;
+    }
+    /* The build is final now (only BUSY ever changes): read it freely. */
+    if (build->state == DG_BUILD_ERROR) {
+        *err = build->error;
+        return err->status;
     }
     *ready = build->state == DG_BUILD_OK;
     if (!*ready) {
@@ -556,41 +700,163 @@ static nn_status ensure_built(bool *ready, dg_check_result *check, dg_grade_cont
     return NN_OK;
 }
 
+/* A train check holds the training token while it trains: the grader
+ * keeps its datasets in memory (20 000 Fashion-MNIST images are 125 MB in
+ * double precision, the test set 63 MB more) and the runner uses every
+ * core, so two at once would double the memory and make each slower
+ * against its time limits, which must not depend on --jobs. */
+static void training_begin(dg_grade_run *run)
+{
+    pthread_mutex_lock(&run->lock);
+    while (run->training)
+        pthread_cond_wait(&run->changed, &run->lock);
+    run->training = true;
+    pthread_mutex_unlock(&run->lock);
+}
+
+static void training_end(dg_grade_run *run)
+{
+    pthread_mutex_lock(&run->lock);
+    run->training = false;
+    pthread_cond_broadcast(&run->changed);
+    pthread_mutex_unlock(&run->lock);
+}
+
 static nn_status run_check(dg_check_result *check, dg_grade_context *context, int index,
                            nn_error *err)
 {
     const dg_check_config *config = &context->config->checks[index];
+    int units[DG_MAX_UNITS + DG_MAX_CHECK_REFERENCES];
+    bool training[DG_MAX_UNITS + DG_MAX_CHECK_REFERENCES];
+    int needed = needed_builds(context->config, index, units, training);
     bool ready = true;
     nn_status status = NN_OK;
-    switch (config->kind) {
-    case DG_CHECK_COMPARE:
-    case DG_CHECK_GRADCHECK:
-        status = ensure_built(&ready, check, context, config->unit, false, err);
-        break;
-    case DG_CHECK_MEMCHECK:
-        for (int r = 0; status == NN_OK && ready && r < config->reference_count; r++)
-            status = ensure_built(&ready, check, context,
-                                  context->config->checks[config->references[r]].unit, false, err);
-        break;
-    case DG_CHECK_TRAIN:
-        for (int u = 0; status == NN_OK && ready && u < config->unit_count; u++)
-            status = ensure_built(&ready, check, context, config->units[u], true, err);
-        break;
-    case DG_CHECK_QUIZ:
-    case DG_CHECK_MODEL:
-        break;
-    }
+    for (int b = 0; status == NN_OK && ready && b < needed; b++)
+        status = ensure_built(&ready, check, context, units[b], training[b], err);
     if (status != NN_OK || !ready)
         return status;
     switch (config->kind) {
     case DG_CHECK_COMPARE: return dg_check_compare(check, context, index, err);
     case DG_CHECK_GRADCHECK: return dg_check_gradcheck(check, context, index, err);
     case DG_CHECK_MEMCHECK: return dg_check_memcheck(check, context, index, err);
-    case DG_CHECK_TRAIN: return dg_check_train(check, context, index, err);
+    case DG_CHECK_TRAIN:
+        training_begin(context->run);
+        status = dg_check_train(check, context, index, err);
+        training_end(context->run);
+        return status;
     case DG_CHECK_QUIZ: return dg_quiz_grade(check, config, context->submission_root, err);
     case DG_CHECK_MODEL: return dg_check_model(check, context, index, err);
     }
     return NN_OK;
+}
+
+typedef struct grade_worker {
+    dg_grade_context context;
+    pthread_t thread;
+    bool started;
+} grade_worker;
+
+/* Takes checks from the queue (in plan_dispatch's order) until it is
+ * empty or a check failed for the grader's reasons; the checks running
+ * then finish, and the error of the first in the report's order is the
+ * grading's. */
+static void *work(void *arg)
+{
+    grade_worker *worker = arg;
+    dg_grade_run *run = worker->context.run;
+    for (;;) {
+        pthread_mutex_lock(&run->lock);
+        int position = run->stop || run->next >= run->count ? -1 : run->dispatch[run->next++];
+        pthread_mutex_unlock(&run->lock);
+        if (position < 0)
+            return NULL;
+        dg_check_result *check = &run->report->checks[position];
+        if (run->options->verbose)
+            fprintf(stderr, "dlgrade: check %s (%s)...\n", check->id, check->kind);
+        nn_error err;
+        nn_error_clear(&err);
+        nn_status status = run_check(check, &worker->context, run->order[position], &err);
+        if (status != NN_OK) {
+            nn_error_prefix(&err, "check %s", check->id);
+            pthread_mutex_lock(&run->lock);
+            if (position < run->failed_at) {
+                run->failed_at = position;
+                run->error = err;
+            }
+            run->stop = true;
+            pthread_mutex_unlock(&run->lock);
+        }
+    }
+}
+
+/* The build log in the order a one-worker grading makes it: for each check
+ * in the report's order, the builds it asked for (up to the first that
+ * failed, as ensure_built stops there) that no earlier check asked for,
+ * then its own build's. Which worker built what never shows. */
+static void join_build_logs(dg_grade_run *run)
+{
+    bool shown[2][DG_MAX_UNITS] = { { false } };
+    for (int p = 0; p < run->count; p++) {
+        int index = run->order[p];
+        int units[DG_MAX_UNITS + DG_MAX_CHECK_REFERENCES];
+        bool training[DG_MAX_UNITS + DG_MAX_CHECK_REFERENCES];
+        int needed = needed_builds(run->config, index, units, training);
+        for (int b = 0; b < needed; b++) {
+            dg_unit_build *build = training[b] ? &run->float_builds[units[b]]
+                                               : &run->builds[units[b]];
+            if (!shown[training[b]][units[b]]) {
+                shown[training[b]][units[b]] = true;
+                append_text(&run->report->build_log, build->log);
+            }
+            if (build->state != DG_BUILD_OK)
+                break;
+        }
+        append_text(&run->report->build_log, run->check_logs[index]);
+    }
+}
+
+/* The order the workers take the checks in. One worker takes them in the
+ * config's order. Several take the long ones first, training, then
+ * Valgrind (seconds each where a compare takes milliseconds), so that they
+ * run beside the short ones instead of alone at the end; the report does
+ * not change. */
+static void plan_dispatch(dg_grade_run *run, int jobs)
+{
+    static const dg_check_kind long_first[] = { DG_CHECK_TRAIN, DG_CHECK_MEMCHECK };
+    int used = 0;
+    bool taken[DG_MAX_CHECKS] = { false };
+    for (size_t k = 0; jobs > 1 && k < sizeof long_first / sizeof long_first[0]; k++)
+        for (int p = 0; p < run->count; p++)
+            if (run->config->checks[run->order[p]].kind == long_first[k]) {
+                taken[p] = true;
+                run->dispatch[used++] = p;
+            }
+    for (int p = 0; p < run->count; p++)
+        if (!taken[p])
+            run->dispatch[used++] = p;
+}
+
+/* Runs the queue with `jobs` workers, the caller's thread being the first.
+ * A worker that cannot be started leaves its share to the others. */
+static void run_workers(const dg_grade_context *base, int jobs)
+{
+    grade_worker *workers = calloc((size_t)jobs, sizeof *workers);
+    if (workers == NULL) {
+        grade_worker single = { .context = *base };
+        work(&single);
+        return;
+    }
+    for (int k = 0; k < jobs; k++) {
+        workers[k].context = *base;
+        workers[k].context.slot = base->slot + k;
+    }
+    for (int k = 1; k < jobs; k++)
+        workers[k].started = pthread_create(&workers[k].thread, NULL, work, &workers[k]) == 0;
+    work(&workers[0]);
+    for (int k = 1; k < jobs; k++)
+        if (workers[k].started)
+            pthread_join(workers[k].thread, NULL);
+    free(workers);
 }
 
 /* A workspace is named "dlgrade-PID-XXXXXX" after its grader. One whose
@@ -677,86 +943,94 @@ static void hash_submission(dg_report *report, const dg_config *config, const ch
     snprintf(report->grader_version, sizeof report->grader_version, "%s", DLGRADE_VERSION);
 }
 
-nn_status dg_grade(dg_report *report, const dg_config *config, const char *submission,
-                   const dg_grade_options *options, const dg_sandbox_capabilities *sandbox,
-                   nn_error *err)
+/* Makes a private workspace in $TMPDIR and unpacks submission into it
+ * (workspace/submission). On failure the workspace, if made, is left for
+ * the caller to remove (workspace[0] != '\0'). */
+static nn_status unpack_in_workspace(char *workspace, size_t workspace_size, char *root,
+                                     size_t root_size, const char *submission, nn_error *err)
 {
-    double started = dg_seconds_now();
-    dg_grade_context *context = calloc(1, sizeof *context);
-    if (context == NULL)
-        return nn_error_set(err, NN_ERR_MEMORY, "out of memory");
-    *context = (dg_grade_context){ .config = config, .options = options, .sandbox = sandbox,
-                                   .report = report };
-    context->build_limits = config->build_limits;
+    const char *temporary = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    remove_stale_workspaces(temporary);
+    snprintf(workspace, workspace_size, "%s/dlgrade-%ld-XXXXXX", temporary, (long)getpid());
+    if (mkdtemp(workspace) == NULL) {
+        nn_status status = nn_error_set(err, NN_ERR_IO, "cannot create a workspace in %s: %s",
+                                        temporary, strerror(errno));
+        workspace[0] = '\0';
+        return status;
+    }
+    /* The sandbox's unprivileged uid must enter the workspace. */
+    chmod(workspace, 0755);
+    snprintf(root, root_size, "%s/submission", workspace);
+    nn_status status = make_directory(root, err);
+    if (status == NN_OK) {
+        dg_submission_limits limits = dg_submission_default_limits();
+        status = dg_submission_unpack(submission, root, &limits, err);
+        if (status != NN_OK)
+            nn_error_prefix(err, "submission %s", submission);
+    }
+    return status;
+}
 
-    snprintf(report->assignment, sizeof report->assignment, "%s", config->name);
-    snprintf(report->submission, sizeof report->submission, "%s", submission);
-    report->seed = options->seed;
-    timestamp(report->started_at, sizeof report->started_at);
-    report->sandbox_notes = strdup(sandbox->notes);
-    /* The test labels must not be readable from the sandbox, which shows
-     * /usr whole: hide the datasets' folders. */
+nn_status dg_grade_identify(dg_report *report, const dg_config *config, const char *submission,
+                            nn_error *err)
+{
+    char workspace[512], root[600];
+    nn_status status = unpack_in_workspace(workspace, sizeof workspace, root, sizeof root,
+                                           submission, err);
+    if (status == NN_OK)
+        hash_submission(report, config, root);
+    nn_error ignored;
+    if (workspace[0] != '\0')
+        dg_remove_tree(workspace, &ignored);
+    return status;
+}
+
+nn_status dg_grade_preflight(const dg_config *config, bool public_only, nn_error *err)
+{
+    for (int i = 0; i < config->check_count; i++) {
+        if (config->checks[i].kind != DG_CHECK_TRAIN
+            || (public_only && config->checks[i].visibility != DG_VISIBLE_PUBLIC))
+            continue;
+        nn_status status = dg_check_train_preflight(config, i, err);
+        if (status != NN_OK) {
+            nn_error_prefix(err, "check %s", config->checks[i].id);
+            return status;
+        }
+    }
+    return NN_OK;
+}
+
+/* Fills hidden_paths with the datasets' folders: the sandbox shows /usr
+ * whole, and the test labels must not be readable from it. */
+static void hide_datasets(dg_grade_run *run)
+{
     const char *datasets[] = { "/usr/share/datasets", nn_fashion_mnist_default_directory() };
     int hidden = 0;
     for (int i = 0; i < 2; i++) {
         char resolved[PATH_MAX];
         if (realpath(datasets[i], resolved) != NULL && strcmp(resolved, "/") != 0
-            && strlen(resolved) < sizeof context->hidden_storage[0]) {
-            snprintf(context->hidden_storage[hidden], sizeof context->hidden_storage[hidden],
-                     "%s", resolved);
-            context->hidden_paths[hidden] = context->hidden_storage[hidden];
+            && strlen(resolved) < sizeof run->hidden_storage[0]) {
+            snprintf(run->hidden_storage[hidden], sizeof run->hidden_storage[hidden], "%s",
+                     resolved);
+            run->hidden_paths[hidden] = run->hidden_storage[hidden];
             hidden++;
         }
     }
-    context->hidden_paths[hidden] = NULL;
+    run->hidden_paths[hidden] = NULL;
+}
 
-    const char *temporary = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    remove_stale_workspaces(temporary);
-    snprintf(context->workspace, sizeof context->workspace, "%s/dlgrade-%ld-XXXXXX", temporary,
-             (long)getpid());
-    nn_status status = NN_OK;
-    if (mkdtemp(context->workspace) == NULL) {
-        status = nn_error_set(err, NN_ERR_IO, "cannot create a workspace in %s: %s", temporary,
-                              strerror(errno));
-        free(context);
-        return status;
-    }
-    /* The sandbox's unprivileged uid must enter the workspace. */
-    chmod(context->workspace, 0755);
-    snprintf(context->submission_root, sizeof context->submission_root, "%s/submission",
-             context->workspace);
-    status = make_directory(context->submission_root, err);
-    if (status == NN_OK) {
-        dg_submission_limits limits = dg_submission_default_limits();
-        status = dg_submission_unpack(submission, context->submission_root, &limits, err);
-        if (status != NN_OK)
-            nn_error_prefix(err, "submission %s", submission);
-        else
-            hash_submission(report, config, context->submission_root);
-    }
-    /* Datasets, model specs and submitted models before any student code:
-     * a broken one is bad input (exit 2), and nothing is graded. */
-    for (int i = 0; status == NN_OK && i < config->check_count; i++) {
-        const dg_check_config *check = &config->checks[i];
-        if (options->public_only && check->visibility != DG_VISIBLE_PUBLIC)
-            continue;
-        if (check->kind == DG_CHECK_TRAIN)
-            status = dg_check_train_preflight(config, i, err);
-        else if (check->kind == DG_CHECK_MODEL)
-            status = dg_check_model_preflight(config, i, context->submission_root,
-                                              dg_check_seed(context, i), err);
-        if (status != NN_OK)
-            nn_error_prefix(err, "check %s", check->id);
-    }
-    for (int i = 0; status == NN_OK && i < config->check_count; i++) {
+/* The report's checks, all of them before any runs, in the config's order
+ * (so that the report never depends on which check finished first). */
+static nn_status queue_checks(dg_grade_run *run, nn_error *err)
+{
+    const dg_config *config = run->config;
+    for (int i = 0; i < config->check_count; i++) {
         const dg_check_config *config_check = &config->checks[i];
-        if (options->public_only && config_check->visibility != DG_VISIBLE_PUBLIC)
+        if (run->options->public_only && config_check->visibility != DG_VISIBLE_PUBLIC)
             continue;
-        dg_check_result *check = dg_report_add_check(report);
-        if (check == NULL) {
-            status = nn_error_set(err, NN_ERR_MEMORY, "out of memory");
-            break;
-        }
+        dg_check_result *check = dg_report_add_check(run->report);
+        if (check == NULL)
+            return nn_error_set(err, NN_ERR_MEMORY, "out of memory");
         snprintf(check->id, sizeof check->id, "%s", config_check->id);
         snprintf(check->name, sizeof check->name, "%s", config_check->name);
         snprintf(check->kind, sizeof check->kind, "%s", dg_check_kind_name(config_check->kind));
@@ -766,16 +1040,105 @@ nn_status dg_grade(dg_report *report, const dg_config *config, const char *submi
         check->max_score = config_check->points;
         check->visibility = config_check->visibility;
         check->outcome = DG_OUTCOME_FAILED;
-        if (options->verbose)
-            fprintf(stderr, "dlgrade: check %s (%s)...\n", check->id, check->kind);
-        status = run_check(check, context, i, err);
+        run->order[run->count++] = i;
+    }
+    return NN_OK;
+}
+
+static void release_run(dg_grade_run *run)
+{
+    for (int u = 0; u < DG_MAX_UNITS; u++) {
+        free(run->builds[u].log);
+        free(run->float_builds[u].log);
+    }
+    for (int i = 0; i < DG_MAX_CHECKS; i++)
+        free(run->check_logs[i]);
+    pthread_cond_destroy(&run->changed);
+    pthread_mutex_destroy(&run->lock);
+    free(run);
+}
+
+nn_status dg_grade(dg_report *report, const dg_config *config, const char *submission,
+                   const dg_grade_options *options, const dg_sandbox_capabilities *sandbox,
+                   bool *grader_fault, nn_error *err)
+{
+    if (grader_fault != NULL)
+        *grader_fault = false;
+    double started = dg_seconds_now();
+    dg_grade_run *run = calloc(1, sizeof *run);
+    if (run == NULL)
+        return nn_error_set(err, NN_ERR_MEMORY, "out of memory");
+    run->config = config;
+    run->options = options;
+    run->report = report;
+    pthread_mutex_init(&run->lock, NULL);
+    pthread_cond_init(&run->changed, NULL);
+
+    snprintf(report->assignment, sizeof report->assignment, "%s", config->name);
+    snprintf(report->submission, sizeof report->submission, "%s", submission);
+    report->seed = options->seed;
+    timestamp(report->started_at, sizeof report->started_at);
+    report->sandbox_notes = strdup(sandbox->notes);
+    hide_datasets(run);
+
+    nn_status status = unpack_in_workspace(run->workspace, sizeof run->workspace,
+                                           run->submission_root, sizeof run->submission_root,
+                                           submission, err);
+    if (status == NN_OK)
+        hash_submission(report, config, run->submission_root);
+    /* Datasets and model specs before any student code: a broken one is
+     * bad input (exit 2), and nothing is graded. */
+    if (status == NN_OK)
+        status = dg_grade_preflight(config, options->public_only, err);
+    /* A submitted model that cannot be read whole is bad input as well
+     * (exit 2), found before any student code runs. */
+    for (int i = 0; status == NN_OK && i < config->check_count; i++) {
+        const dg_check_config *check = &config->checks[i];
+        if (check->kind != DG_CHECK_MODEL
+            || (options->public_only && check->visibility != DG_VISIBLE_PUBLIC))
+            continue;
+        dg_grade_context seeding = { .config = config, .options = options };
+        status = dg_check_model_preflight(config, i, run->submission_root,
+                                          dg_check_seed(&seeding, i), err);
         if (status != NN_OK)
             nn_error_prefix(err, "check %s", check->id);
+    }
+    if (status == NN_OK)
+        status = queue_checks(run, err);
+    if (status == NN_OK) {
+        dg_grade_context base = {
+            .config = config,
+            .options = options,
+            .sandbox = sandbox,
+            .workspace = run->workspace,
+            .submission_root = run->submission_root,
+            .build_limits = config->build_limits,
+            .hidden_paths = run->hidden_paths,
+            .slot = options->slot,
+            .builds = run->builds,
+            .float_builds = run->float_builds,
+            .check_logs = run->check_logs,
+            .run = run,
+        };
+        int jobs = options->jobs < 1 ? 1 : options->jobs;
+        if (jobs > run->count)
+            jobs = run->count < 1 ? 1 : run->count;
+        run->failed_at = run->count;
+        plan_dispatch(run, jobs);
+        run_workers(&base, jobs);
+        if (run->stop) {
+            *err = run->error;
+            status = err->status;
+            if (grader_fault != NULL)
+                *grader_fault = true;
+        }
+        join_build_logs(run);
     }
     dg_report_total(report);
     report->execution_time = dg_seconds_now() - started;
     nn_error ignored;
-    dg_remove_tree(context->workspace, &ignored);
-    free(context);
+    if (run->workspace[0] != '\0')
+        dg_remove_tree(run->workspace, &ignored);
+    release_run(run);
     return status;
 }

@@ -1,6 +1,7 @@
 /*
  * grade_command.c - `dlgrade grade SUBMISSION -a ASSIGNMENT -o OUTDIR
- * [--public-only] [--seed N] [--slot N]` and `dlgrade validate ASSIGNMENT`.
+ * [--public-only] [--seed N] [--slot N] [--jobs N] [--resume]` and
+ * `dlgrade validate ASSIGNMENT`.
  *
  * Exit status: 0 every check passed, 1 some check failed, 2 bad input
  * (usage, config, submission, dataset) and nothing graded, 3 the grader
@@ -14,8 +15,12 @@
 #include "report.h"
 #include "sandbox.h"
 
+#include "nn/gemm.h"
+#include "nn/parallel.h"
+
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
@@ -62,18 +67,115 @@ void dg_kit_directory(char *out, size_t size)
     snprintf(out, size, "%s", dirname(folder));
 }
 
+/* The number of online cores, at most DG_GRADE_MAX_JOBS. */
+int dg_default_jobs(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1)
+        return 1;
+    return cores > DG_GRADE_MAX_JOBS ? DG_GRADE_MAX_JOBS : (int)cores;
+}
+
+/* An integer option in [low, high]; false (with a message) otherwise. */
+bool dg_parse_int_option(int *out, const char *command, const char *option, const char *text,
+                         long low, long high)
+{
+    char *end;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || errno != 0 || value < low || value > high) {
+        fprintf(stderr, "dlgrade %s: %s needs an integer from %ld to %ld, not '%s'\n", command,
+                option, low, high, text);
+        return false;
+    }
+    *out = (int)value;
+    return true;
+}
+
+/* The names of the checks a grading runs, in order, joined by spaces. */
+static void check_ids(char *out, size_t size, const dg_config *config, bool public_only)
+{
+    out[0] = '\0';
+    for (int i = 0; i < config->check_count; i++)
+        if (!public_only || config->checks[i].visibility == DG_VISIBLE_PUBLIC) {
+            strncat(out, config->checks[i].id, size - strlen(out) - 1);
+            strncat(out, " ", size - strlen(out) - 1);
+        }
+}
+
+/* --resume: whether output/ already holds a complete grading of the same
+ * submission (the CRC-32 of its graded files), assignment (of
+ * assignment.yaml), grader version and seed, with the same checks (so the
+ * same --public-only) and no grader error. *all_passed says how it ended. */
+static bool already_graded(bool *all_passed, const char *output, const dg_config *config,
+                           const dg_report *now, const dg_grade_options *options)
+{
+    static const char *const reports[] = { "junit.xml", "report.md", "report.html" };
+    char path[PATH_MAX];
+    for (size_t r = 0; r < sizeof reports / sizeof reports[0]; r++) {
+        snprintf(path, sizeof path, "%s/%s", output, reports[r]);
+        if (access(path, R_OK) != 0)
+            return false;
+    }
+    snprintf(path, sizeof path, "%s/results.json", output);
+    json_t *root = json_load_file(path, 0, NULL);
+    json_t *extra = json_object_get(root, "extra_data");
+    json_t *tests = json_object_get(root, "tests");
+    char seed[32], want[DG_MAX_CHECKS * 65], have[DG_MAX_CHECKS * 65] = "";
+    snprintf(seed, sizeof seed, "%llu", options->seed);
+    const char *fields[][2] = { { "submission_crc32", now->submission_hash },
+                                { "config_crc32", now->config_hash },
+                                { "grader_version", now->grader_version },
+                                { "seed", seed } };
+    bool same = json_is_array(tests) && now->submission_hash[0] != '\0';
+    for (size_t f = 0; same && f < sizeof fields / sizeof fields[0]; f++) {
+        const char *value = json_string_value(json_object_get(extra, fields[f][0]));
+        same = value != NULL && strcmp(value, fields[f][1]) == 0;
+    }
+    *all_passed = true;
+    for (size_t i = 0; same && i < json_array_size(tests); i++) {
+        json_t *test = json_array_get(tests, i);
+        const char *id = json_string_value(json_object_get(test, "number"));
+        const char *status = json_string_value(json_object_get(test, "status"));
+        const char *outcome = json_string_value(
+            json_object_get(json_object_get(test, "extra_data"), "outcome"));
+        same = id != NULL && status != NULL && outcome != NULL
+               && strcmp(outcome, dg_outcome_name(DG_OUTCOME_GRADER_ERROR)) != 0;
+        if (same) {
+            strncat(have, id, sizeof have - strlen(have) - 1);
+            strncat(have, " ", sizeof have - strlen(have) - 1);
+            *all_passed &= strcmp(status, "passed") == 0;
+        }
+    }
+    check_ids(want, sizeof want, config, options->public_only);
+    same = same && strcmp(want, have) == 0;
+    if (same)
+        printf("%s: %g of %g points, %zu checks (kept: %s/results.json already grades this "
+               "submission with this assignment, grader and seed)\n",
+               config->name, json_number_value(json_object_get(root, "score")),
+               json_number_value(json_object_get(root, "max_score")), json_array_size(tests),
+               output);
+    json_decref(root);
+    return same;
+}
+
 static void grade_usage(FILE *out)
 {
     fputs("usage: dlgrade grade SUBMISSION -a ASSIGNMENT -o OUTDIR [--public-only] [--seed N]\n"
-          "                     [--slot N]\n"
+          "                     [--jobs N] [--slot N] [--resume]\n"
           "  SUBMISSION   a folder or a .tar.gz\n"
           "  ASSIGNMENT   a folder with assignment.yaml, or a name under assignments/\n"
           "  OUTDIR       where results.json, junit.xml, report.md and report.html go\n"
           "  --public-only  run only the public checks (what students and CI see)\n"
           "  --seed N     seed of every generated input (default 1)\n"
-          "  --slot N     sandbox slot: student code runs as uid 60000 + N (default 0);\n"
-          "               graders running at once may share a slot, but a slot of its\n"
-          "               own lets each tell its processes apart\n"
+          "  --jobs N     checks graded at once (default: the number of cores); the\n"
+          "               report is the same whatever N\n"
+          "  --slot N     first sandbox slot: student code runs as uid 60000 + N, and\n"
+          "               with --jobs N the slots N to N + jobs - 1 are used (default\n"
+          "               0); graders running at once may share slots, but slots of\n"
+          "               their own let each tell its processes apart\n"
+          "  --resume     do nothing when OUTDIR already grades this submission (same\n"
+          "               files, assignment, grader version, seed and checks)\n"
           "  --quiet      no progress lines\n",
           out);
 }
@@ -84,11 +186,13 @@ int dg_command_grade(int argc, char **argv)
         { "assignment", required_argument, NULL, 'a' }, { "output", required_argument, NULL, 'o' },
         { "public-only", no_argument, NULL, 'p' },      { "seed", required_argument, NULL, 's' },
         { "quiet", no_argument, NULL, 'q' },            { "help", no_argument, NULL, 'h' },
-        { "slot", required_argument, NULL, 'S' },
+        { "slot", required_argument, NULL, 'S' },       { "jobs", required_argument, NULL, 'j' },
+        { "resume", no_argument, NULL, 'r' },
         { NULL, 0, NULL, 0 },
     };
     const char *assignment = NULL, *output = NULL;
-    dg_grade_options grade = { .seed = 1, .verbose = true };
+    dg_grade_options grade = { .seed = 1, .verbose = true, .jobs = dg_default_jobs() };
+    bool resume = false;
     int option;
     optind = 1;
     while ((option = getopt_long(argc, argv, "a:o:", options, NULL)) != -1) {
@@ -108,19 +212,17 @@ int dg_command_grade(int argc, char **argv)
             }
             break;
         }
-        case 'S': {
-            char *end;
-            errno = 0;
-            long slot = strtol(optarg, &end, 10);
-            if (end == optarg || *end != '\0' || errno != 0 || slot < 0
-                || slot >= DG_SANDBOX_MAX_SLOTS) {
-                fprintf(stderr, "dlgrade grade: --slot needs an integer from 0 to %d, not '%s'\n",
-                        DG_SANDBOX_MAX_SLOTS - 1, optarg);
+        case 'S':
+            if (!dg_parse_int_option(&grade.slot, "grade", "--slot", optarg, 0,
+                                     DG_SANDBOX_MAX_SLOTS - 1))
                 return DG_EXIT_USAGE;
-            }
-            grade.slot = (int)slot;
             break;
-        }
+        case 'j':
+            if (!dg_parse_int_option(&grade.jobs, "grade", "--jobs", optarg, 1,
+                                     DG_GRADE_MAX_JOBS))
+                return DG_EXIT_USAGE;
+            break;
+        case 'r': resume = true; break;
         case 'h': grade_usage(stdout); return DG_EXIT_OK;
         default: grade_usage(stderr); return DG_EXIT_USAGE;
         }
@@ -128,6 +230,12 @@ int dg_command_grade(int argc, char **argv)
     if (optind != argc - 1 || assignment == NULL || output == NULL) {
         fprintf(stderr, "dlgrade grade: need one SUBMISSION, -a ASSIGNMENT and -o OUTDIR\n");
         grade_usage(stderr);
+        return DG_EXIT_USAGE;
+    }
+    if (grade.slot + grade.jobs > DG_SANDBOX_MAX_SLOTS) {
+        fprintf(stderr, "dlgrade grade: --slot %d with --jobs %d needs slots up to %d; the last "
+                "is %d\n", grade.slot, grade.jobs, grade.slot + grade.jobs - 1,
+                DG_SANDBOX_MAX_SLOTS - 1);
         return DG_EXIT_USAGE;
     }
     const char *submission = argv[optind];
@@ -157,6 +265,29 @@ int dg_command_grade(int argc, char **argv)
         free(config);
         return DG_EXIT_USAGE;
     }
+    if (resume) {
+        dg_report now = { 0 };
+        bool all_passed = false;
+        if (dg_grade_identify(&now, config, submission, &err) == NN_OK
+            && already_graded(&all_passed, output, config, &now, &grade)) {
+            dg_report_release(&now);
+            free(config);
+            return all_passed ? DG_EXIT_OK : DG_EXIT_FAILED;
+        }
+        dg_report_release(&now);
+        nn_error_clear(&err);   /* a bad archive is refused below, as without --resume */
+    }
+    /* The grader's own computations (the reference values of small cases)
+     * gain nothing from BLAS threads, and with several workers these would
+     * only fight over the cores: one each, whatever --jobs is, so that the
+     * expected values cannot depend on it. The convolution engine's loops
+     * share the cores among the workers (their results do not depend on
+     * the count: parallel.h). */
+    nn_gemm_set_threads(1);
+    if (grade.jobs > 1) {
+        int share = dg_default_jobs() / grade.jobs;
+        nn_parallel_set_threads(share < 1 ? 1 : share);
+    }
     dg_sandbox_capabilities sandbox;
     status = dg_sandbox_probe(&sandbox, &err);
     if (status != NN_OK) {
@@ -165,7 +296,8 @@ int dg_command_grade(int argc, char **argv)
         return DG_EXIT_INTERNAL;
     }
     dg_report report = { 0 };
-    status = dg_grade(&report, config, submission, &grade, &sandbox, &err);
+    bool grader_fault = false;
+    status = dg_grade(&report, config, submission, &grade, &sandbox, &grader_fault, &err);
     /* The output folder is left as a placeholder: it does not change the
      * grading, and two gradings into different folders compare equal. */
     snprintf(report.replay, sizeof report.replay, "dlgrade grade %s -a %s -o OUTDIR --seed %llu%s",
@@ -192,7 +324,7 @@ int dg_command_grade(int argc, char **argv)
                                     : DG_EXIT_FAILED;
     } else {
         fprintf(stderr, "dlgrade grade: %s\n", err.message);
-        exit_status = dg_exit_status(status);
+        exit_status = grader_fault ? DG_EXIT_INTERNAL : dg_exit_status(status);
     }
     dg_report_release(&report);
     free(config);

@@ -13,32 +13,49 @@
 
 typedef enum dg_build_state {
     DG_BUILD_NOT_TRIED,
+    DG_BUILD_BUSY,      /* a worker is building it; the others wait for it */
     DG_BUILD_OK,
     DG_BUILD_MISSING,   /* the file is not in the submission */
-    DG_BUILD_FAILED     /* it did not compile or link */
+    DG_BUILD_FAILED,    /* it did not compile or link */
+    DG_BUILD_ERROR      /* the grader could not try (disk, sandbox): see error */
 } dg_build_state;
 
 typedef struct dg_unit_build {
     dg_build_state state;
-    char directory[1024];   /* the runner's work folder */
+    char directory[1024];   /* the runner's build folder */
     char runner[1100];      /* host path of the built runner */
     char log_summary[256];  /* one line for the checks that cannot run */
+    char *log;              /* compiler and linker messages for the report, owned, may be NULL */
+    nn_error error;         /* DG_BUILD_ERROR: why */
 } dg_unit_build;
 
+/* What the workers of one grading share (grade.c): the queue of checks,
+ * the builds' lock, the training token. */
+typedef struct dg_grade_run dg_grade_run;
+
+/* One worker's view of a grading. Several workers grade the checks of one
+ * submission at once (--jobs), each with a copy of this context that
+ * differs only in its slot: everything it points to is shared, and what
+ * is written there is either guarded by the run's lock (the builds, see
+ * ensure_built in grade.c) or belongs to one check (the check's result,
+ * its entry of check_logs). */
 typedef struct dg_grade_context {
     const dg_config *config;
     const dg_grade_options *options;
     const dg_sandbox_capabilities *sandbox;
-    dg_report *report;
-    char workspace[512];          /* private temporary folder */
-    char submission_root[600];    /* the unpacked submission */
+    const char *workspace;          /* private temporary folder */
+    const char *submission_root;    /* the unpacked submission */
     dg_sandbox_limits build_limits;
     /* What no sandboxed program may see although /usr is shown: the
      * datasets' folders, test labels included. NULL-terminated. */
-    char hidden_storage[2][512];
-    const char *hidden_paths[3];
-    dg_unit_build builds[DG_MAX_UNITS];       /* double-precision runners */
-    dg_unit_build float_builds[DG_MAX_UNITS]; /* float runners for training */
+    const char *const *hidden_paths;
+    int slot;                       /* this worker's sandbox slot: no other worker uses it */
+    dg_unit_build *builds;          /* [DG_MAX_UNITS] double-precision runners; final once
+                                       ensure_built returned */
+    dg_unit_build *float_builds;    /* [DG_MAX_UNITS] float objects for training */
+    char **check_logs;              /* [DG_MAX_CHECKS] a check's own build log (the training
+                                       runner's link), owned by the run */
+    dg_grade_run *run;
 } dg_grade_context;
 
 double dg_seconds_now(void);
@@ -54,8 +71,10 @@ nn_status dg_build_unit(dg_unit_build *build, dg_grade_context *context, int uni
 nn_status dg_link_runner(dg_unit_build *build, dg_grade_context *context, const char *precision,
                          const char *const *objects, const int *units, int unit_count,
                          nn_error *err);
-void dg_append_build_log(dg_grade_context *context, const char *unit, const char *precision,
-                         const char *errors, const unsigned char *output, size_t output_size);
+/* Appends a build's messages under a "== UNIT (PRECISION build)" line to
+ * *log (nothing when there are none). */
+void dg_append_build_log(char **log, const char *unit, const char *precision, const char *errors,
+                         const unsigned char *output, size_t output_size);
 
 nn_status dg_sandbox_run_retrying(dg_sandbox_result *result, const dg_sandbox_request *request,
                                   const dg_sandbox_capabilities *sandbox, nn_error *err);
@@ -69,10 +88,12 @@ bool dg_judge_run(dg_check_result *check, const dg_sandbox_result *run,
  * adding a check never changes another's inputs. */
 unsigned long long dg_check_seed(const dg_grade_context *context, int check_index);
 
-/* Runs a runner with request bytes; the caller owns result. `valgrind`
- * wraps it in memcheck (for the memcheck kind). */
 /* The limits a runner gets for a check's limits (Valgrind needs more). */
 dg_sandbox_limits dg_runner_limits(const dg_sandbox_limits *limits, bool valgrind);
+/* Runs a copy of build's runner with request bytes in a fresh folder of
+ * the worker's slot (runs of one runner at once, as different uids,
+ * cannot share a folder); the caller owns result. `valgrind` wraps it in
+ * memcheck (for the memcheck kind). */
 nn_status dg_run_runner(dg_sandbox_result *result, dg_grade_context *context,
                         const dg_unit_build *build, const void *request, size_t request_size,
                         const dg_sandbox_limits *limits, bool valgrind, nn_error *err);

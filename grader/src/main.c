@@ -25,8 +25,12 @@ static void usage(FILE *out)
           "        train a model with the reference units and report loss and accuracy\n"
           "  summary MODEL.yaml\n"
           "        each layer's output shape, parameters, receptive field and FLOPs\n"
-          "  grade SUBMISSION -a ASSIGNMENT -o OUTDIR [--public-only] [--seed N]\n"
+          "  grade SUBMISSION -a ASSIGNMENT -o OUTDIR [--public-only] [--seed N] [--jobs N]\n"
           "        grade a folder or .tar.gz in the sandbox; write the four reports\n"
+          "  batch SUBMISSIONS_DIR -a ASSIGNMENT -o OUTDIR [--jobs N] [--resume]\n"
+          "                   [--seed N] [--public-only]\n"
+          "        grade a whole class, N submissions at once; write grades.csv and\n"
+          "        summary.md\n"
           "  release ASSIGNMENT -o DIR\n"
           "        generate the student template (stubs, handout, public checks, CI)\n"
           "  validate ASSIGNMENT\n"
@@ -75,7 +79,7 @@ int main(int argc, char **argv)
     if (strcmp(command, "summary") == 0)
         return dg_command_summary(argc - 1, argv + 1);
     if (strcmp(command, "grade") == 0 || strcmp(command, "validate") == 0
-        || strcmp(command, "release") == 0) {
+        || strcmp(command, "release") == 0 || strcmp(command, "batch") == 0) {
         int handed_over = run_in_double(argv);
         if (handed_over >= 0)
             return handed_over;
@@ -83,6 +87,8 @@ int main(int argc, char **argv)
             return dg_command_grade(argc - 1, argv + 1);
         if (strcmp(command, "release") == 0)
             return dg_command_release(argc - 1, argv + 1);
+        if (strcmp(command, "batch") == 0)
+            return dg_command_batch(argc - 1, argv + 1);
         return dg_command_validate(argc - 1, argv + 1);
     }
     fprintf(stderr, "dlgrade: unknown command '%s'\n\n", command);

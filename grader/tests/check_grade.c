@@ -27,7 +27,8 @@
  * Hostile archives are written by the tests themselves (libarchive).
  *
  * Whatever the case, every grading must also: leave no process of its
- * sandbox uid (60000 + slot; each grading has a slot of its own), leave
+ * sandbox uids (60000 + slot, for the GRADE_JOBS slots from its first: each
+ * grading has slots of its own, and grades GRADE_JOBS checks at once), leave
  * nothing in its TMPDIR (the workspace is removed), create nothing in the
  * sentinel folder the attacks aim at, keep every report valid (results.json
  * loads, no control characters, no script in the HTML) and free of secrets
@@ -73,6 +74,10 @@
 #define SEED "7"
 #define MAX_CASES 64
 #define REPORT_COUNT 4
+/* Every grading here runs this many checks at once (--jobs), unless a test
+ * says otherwise, and so uses this many slots. */
+#define GRADE_JOBS 2
+#define GRADE_JOBS_TEXT "2"
 
 static const char *const report_names[REPORT_COUNT] = { "results.json", "junit.xml",
                                                         "report.md", "report.html" };
@@ -213,12 +218,12 @@ static void find_programs(void)
                   "run the tests from the repository's root: no " CORPUS " here");
 }
 
-/* A slot of its own for each grading, so that the processes left (there
+/* Slots of its own for each grading, so that the processes left (there
  * must be none) are this grading's and nobody else's. */
 static int next_slot(void)
 {
     static int counter;
-    return 100 + (int)((getpid() * 7 + counter++) % 3900);
+    return 100 + GRADE_JOBS * (int)((getpid() * 7 + counter++) % (3900 / GRADE_JOBS));
 }
 
 /* Processes whose real uid is uid (and whose name is `name`, unless
@@ -260,14 +265,20 @@ static int processes_of(uid_t uid, const char *name, bool zombies, char *example
     return count;
 }
 
-/* Waits up to `seconds` for the slot's uid to own no process. */
+/* Waits up to `seconds` for the uids of the grading's slots (slot to slot
+ * + GRADE_JOBS - 1) to own no process. */
 static void assert_no_process_left(int slot, double seconds, bool zombies, const char *what)
 {
     uid_t uid = (uid_t)(60000 + slot);
     char example[128] = "";
     int left = 0;
     for (int waited_ms = 0;; waited_ms += 50) {
-        left = processes_of(uid, NULL, zombies, example, sizeof example);
+        left = 0;
+        for (int k = 0; k < GRADE_JOBS; k++)
+            if (left == 0) {
+                uid = (uid_t)(60000 + slot + k);
+                left = processes_of(uid, NULL, zombies, example, sizeof example);
+            }
         if (left == 0 || waited_ms >= seconds * 1000)
             break;
         struct timespec pause = { 0, 50 * 1000 * 1000 };
@@ -317,9 +328,11 @@ static void grading_start(grading *g, const char *assignment, const char *data,
 {
     char slot[16];
     snprintf(slot, sizeof slot, "%d", g->slot);
+    /* The options of extra come last, and win. */
     const char *argv[24] = { dlgrade, "grade", g->submission, "-a", assignment, "-o", g->out,
-                             "--seed", SEED, "--slot", slot, "--quiet" };
-    int argc = 12;
+                             "--seed", SEED, "--slot", slot, "--quiet", "--jobs",
+                             GRADE_JOBS_TEXT };
+    int argc = 14;
     for (int i = 0; extra != NULL && extra[i] != NULL && argc < 23; i++)
         argv[argc++] = extra[i];
     argv[argc] = NULL;
@@ -530,11 +543,10 @@ static char *substitute(const char *text, const grading *g)
     return result;
 }
 
-/* Copies a corpus case's files (but expect.txt) into g->submission. */
-static void stage_submission(grading *g, const char *name)
+/* Copies the files of folder (but expect.txt) into g->submission, with
+ * the @WORDS@ replaced. */
+static void stage_folder(grading *g, const char *folder)
 {
-    char folder[400];
-    snprintf(folder, sizeof folder, CORPUS "/submissions/%s", name);
     ck_assert_int_eq(mkdir(g->submission, 0755), 0);
     DIR *dir = opendir(folder);
     ck_assert_ptr_nonnull(dir);
@@ -553,6 +565,14 @@ static void stage_submission(grading *g, const char *name)
         free(text);
     }
     closedir(dir);
+}
+
+/* Copies a corpus case's files (but expect.txt) into g->submission. */
+static void stage_submission(grading *g, const char *name)
+{
+    char folder[400];
+    snprintf(folder, sizeof folder, CORPUS "/submissions/%s", name);
+    stage_folder(g, folder);
 }
 
 #if LONG_RUNS
@@ -1152,6 +1172,118 @@ START_TEST(graders_running_at_once_on_one_submission_do_not_interfere)
 }
 END_TEST
 
+/* ---- several checks at once (--jobs) ---------------------------------------------- */
+
+#define TWO_UNITS CORPUS "/two-units"
+
+/* report.md without its two lines that vary from run to run. */
+static char *comparable_markdown(const grading *g)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/report.md", g->out);
+    char *text = read_text(path);
+    ck_assert_ptr_nonnull(text);
+    char *out = calloc(strlen(text) + 1, 1);
+    ck_assert_ptr_nonnull(out);
+    for (const char *line = text; *line;) {
+        size_t length = strcspn(line, "\n");
+        length += line[length] == '\n';
+        if (strncmp(line, "- Graded at: ", 13) != 0 && strncmp(line, "- Grading time: ", 16) != 0)
+            strncat(out, line, length);
+        line += length;
+    }
+    free(text);
+    return out;
+}
+
+/* Two submissions of the two-unit assignment, all checks: one whose ReLU
+ * does not compile while its linear.c draws a warning (both units write to
+ * the build log, whose order must not follow the builds' timing), one whose
+ * ReLU backward overwrites (messages with numbers; a memcheck of both
+ * units). One worker and two give the same reports. */
+static const char *const parallel_cases[] = { "relu-does-not-compile",
+                                              "relu-backward-overwrites" };
+
+START_TEST(two_workers_grade_exactly_like_one)
+{
+    make_fixtures();
+    const char *name = parallel_cases[_i];
+    char folder[300];
+    snprintf(folder, sizeof folder, TWO_UNITS "/submissions/%s", name);
+    grading one, two;
+    grading_init(&one);
+    grading_init(&two);
+    stage_folder(&one, folder);
+    /* The same path for both: it is in the replay line of the reports. */
+    snprintf(two.submission, sizeof two.submission, "%s", one.submission);
+    const char *one_job[] = { "--jobs", "1", NULL };
+    const char *two_jobs[] = { "--jobs", "2", NULL };
+    grading_start(&one, TWO_UNITS, NULL, one_job);
+    grading_start(&two, TWO_UNITS, NULL, two_jobs);
+    grading_wait(&one);
+    grading_wait(&two);
+    ck_assert_msg(one.status == 1 && two.status == 1, "%s: exit statuses %d and %d; stderr:\n%s%s",
+                  name, one.status, two.status, one.errors, two.errors);
+    ck_assert_int_eq(json_array_size(json_object_get(one.results, "tests")), 6);
+    assert_same_results(&one, &two, "--jobs 1 and --jobs 2 give different results.json");
+    char *left = comparable_markdown(&one), *right = comparable_markdown(&two);
+    ck_assert_msg(strcmp(left, right) == 0, "%s: report.md differs:\n%s\n--- versus ---\n%s", name,
+                  left, right);
+    free(left);
+    free(right);
+    assert_reports_clean(&two, name);
+    assert_nothing_left(&one, name);
+    assert_nothing_left(&two, name);
+    grading_release(&one);
+    grading_release(&two);
+}
+END_TEST
+
+START_TEST(unit_that_fails_to_build_costs_only_its_checks_with_two_workers)
+{
+    make_fixtures();
+    grading g;
+    grading_init(&g);
+    stage_folder(&g, TWO_UNITS "/submissions/relu-does-not-compile");
+    const char *two_jobs[] = { "--jobs", "2", NULL };
+    grade(&g, TWO_UNITS, NULL, two_jobs);
+    ck_assert_msg(g.status == 1, "exit status %d; stderr:\n%s", g.status, g.errors);
+    /* linear passes whole; every check that needs relu.c (the memcheck
+     * reruns a ReLU check too) is a compile error, and nothing else. */
+    const char *expected[][2] = { { "linear-forward", "passed" },
+                                  { "relu-forward", "compile error" },
+                                  { "linear-backward", "passed" },
+                                  { "relu-backward", "compile error" },
+                                  { "relu-gradcheck", "compile error" },
+                                  { "both-memcheck", "compile error" } };
+    json_t *tests = json_object_get(g.results, "tests");
+    ck_assert_int_eq(json_array_size(tests), 6);
+    for (size_t i = 0; i < 6; i++) {
+        json_t *test = json_array_get(tests, i);
+        ck_assert_str_eq(test_string(test, "number"), expected[i][0]);   /* config order */
+        ck_assert_msg(strcmp(test_outcome(test), expected[i][1]) == 0, "%s is '%s', not '%s': %s",
+                      expected[i][0], test_outcome(test), expected[i][1],
+                      test_string(test, "output"));
+    }
+    ck_assert_double_eq_tol(json_number_value(json_object_get(g.results, "score")), 7, 1e-9);
+    ck_assert_ptr_nonnull(strstr(test_string(json_array_get(tests, 1), "output"),
+                                 "relu.c did not compile"));
+    /* The build log: linear's warning, then relu's error, whoever built
+     * first. */
+    char *markdown = comparable_markdown(&g);
+    const char *log = strstr(markdown, "## Build log");
+    ck_assert_ptr_nonnull(log);
+    const char *linear = strstr(log, "== linear (double build)");
+    const char *relu = strstr(log, "== relu (double build)");
+    ck_assert_msg(linear != NULL && relu != NULL && linear < relu, "build log:\n%s", log);
+    ck_assert_ptr_nonnull(strstr(relu, "expected ';'"));
+    free(markdown);
+    assert_reports_clean(&g, "parallel compile error");
+    assert_nothing_left(&g, "parallel compile error");
+    grading_release(&g);
+}
+END_TEST
+
 /* ---- killing the grader ---------------------------------------------------------- */
 
 static char *read_report(const grading *g, int r)
@@ -1169,10 +1301,10 @@ static void kill_mid_run(grading *g)
     grading_start(g, CORPUS "/assignment", NULL, public_flag);
     /* Wait for the runner of the looping check, in the sandbox as the
      * slot's uid. */
-    uid_t uid = (uid_t)(60000 + g->slot);
     bool seen = false;
     for (int waited_ms = 0; waited_ms < 20000 && !seen; waited_ms += 20) {
-        seen = processes_of(uid, "runner", false, NULL, 0) > 0;
+        for (int k = 0; k < GRADE_JOBS; k++)
+            seen |= processes_of((uid_t)(60000 + g->slot + k), "runner", false, NULL, 0) > 0;
         struct timespec pause = { 0, 20 * 1000 * 1000 };
         nanosleep(&pause, NULL);
     }
@@ -1228,8 +1360,7 @@ START_TEST(sigkill_mid_run_keeps_the_old_report_and_leaves_no_process)
     g.errors = NULL;
 
     kill_mid_run(&g);
-    char cgroup_name[64];
-    snprintf(cgroup_name, sizeof cgroup_name, "dlgrade-%ld-%d", (long)g.pid, g.slot);
+    pid_t killed = g.pid;
     /* The sandbox dies with its grader (bubblewrap's --die-with-parent and
      * PR_SET_PDEATHSIG); its pid 1 may stay a zombie until the host's
      * init reaps it, so only live processes count here. */
@@ -1260,8 +1391,12 @@ START_TEST(sigkill_mid_run_keeps_the_old_report_and_leaves_no_process)
     free(again);
     assert_reports_clean(&g, "rerun after SIGKILL");
     assert_nothing_left(&g, "rerun after SIGKILL");   /* the old workspace too */
-    ck_assert_msg(folders_named("/sys/fs/cgroup", cgroup_name, 6) == 0,
-                  "the killed grader's cgroup %s is still there", cgroup_name);
+    for (int k = 0; k < GRADE_JOBS; k++) {
+        char cgroup_name[64];
+        snprintf(cgroup_name, sizeof cgroup_name, "dlgrade-%ld-%d", (long)killed, g.slot + k);
+        ck_assert_msg(folders_named("/sys/fs/cgroup", cgroup_name, 6) == 0,
+                      "the killed grader's cgroup %s is still there", cgroup_name);
+    }
     for (int r = 0; r < REPORT_COUNT; r++)
         free(old[r]);
     grading_release(&g);
@@ -1351,6 +1486,9 @@ Suite *grade_suite(void)
     tcase_add_test(whole, sigkill_mid_run_keeps_the_old_report_and_leaves_no_process);
     tcase_add_test(whole, sigkill_before_any_report_leaves_none);
     tcase_add_test(whole, temporary_reports_of_a_dead_grader_are_removed);
+    tcase_add_loop_test(whole, two_workers_grade_exactly_like_one, 0,
+                        (int)(sizeof parallel_cases / sizeof parallel_cases[0]));
+    tcase_add_test(whole, unit_that_fails_to_build_costs_only_its_checks_with_two_workers);
     suite_add_tcase(suite, whole);
 #endif
     return suite;

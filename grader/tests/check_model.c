@@ -91,8 +91,8 @@ static void grade(dg_check_result *check, nn_dataset **test, const submission *s
     static dg_config config;
     make_config(&config);
     dg_grade_options options = { .seed = 7 };
-    dg_grade_context context = { .config = &config, .options = &options };
-    snprintf(context.submission_root, sizeof context.submission_root, "%s", s->root);
+    dg_grade_context context = { .config = &config, .options = &options,
+                                 .submission_root = s->root };
     memset(check, 0, sizeof *check);
     check->max_score = POINTS;
     check->outcome = DG_OUTCOME_GRADER_ERROR;

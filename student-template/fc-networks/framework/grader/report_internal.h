@@ -101,6 +101,15 @@ nn_status dg_report_emit_html(const dg_report *report, FILE *out, nn_error *err)
 nn_status dg_report_write_with(const dg_report *report, const char *path,
                                dg_report_emitter emit, nn_error *err);
 
+/* Writes size bytes of data to path atomically: a temporary file beside it
+ * (".NAME.tmp-PID-XXXXXX", 0644), flushed to disk, renamed over it. On
+ * failure path is untouched and the temporary file removed. */
+nn_status dg_write_atomically(const char *path, const char *data, size_t size, nn_error *err);
+
+/* Appends text as inline Markdown (a table cell, a list item): escaped as
+ * report.md's cells are (report_markdown.c), on one line. */
+void dg_markdown_append_inline(dg_buffer *out, const char *text);
+
 /* Writes a buffer's bytes to out; NN_ERR_MEMORY if the buffer failed to
  * grow, NN_ERR_IO if the write failed. */
 nn_status dg_buffer_write(const dg_buffer *buffer, FILE *out, nn_error *err);

@@ -511,6 +511,23 @@ static nn_status atomic_publish(atomic_file *file, nn_error *err)
     return NN_OK;
 }
 
+nn_status dg_write_atomically(const char *path, const char *data, size_t size, nn_error *err)
+{
+    atomic_file file;
+    nn_status status = atomic_open(&file, path, err);
+    if (status != NN_OK)
+        return status;
+    if (size > 0 && fwrite(data, 1, size, file.stream) != size)
+        status = nn_error_set(err, NN_ERR_IO, "writing '%s': %s", path, strerror(errno));
+    nn_status closed = atomic_close(&file, err);
+    if (status == NN_OK)
+        status = closed;
+    if (status == NN_OK)
+        status = atomic_publish(&file, err);
+    atomic_discard(&file);
+    return status;
+}
+
 static nn_status emit_into(const dg_report *report, atomic_file *file, dg_report_emitter emit,
                            nn_error *err)
 {

@@ -45,6 +45,11 @@ static void append_inline(dg_buffer *out, const char *text)
     }
 }
 
+void dg_markdown_append_inline(dg_buffer *out, const char *text)
+{
+    append_inline(out, text);
+}
+
 /* The text of a code block: valid UTF-8, allowed characters only. */
 static void clean_block(dg_buffer *out, const char *text)
 {
