@@ -557,7 +557,7 @@ static nn_status ensure_built(bool *ready, dg_check_result *check, dg_grade_cont
     }
     *ready = build->state == DG_BUILD_OK;
     if (!*ready) {
-        check->outcome = DG_OUTCOME_COMPILE_ERROR;
+        check->outcome = DG_OUTCOME_BUILD_ERROR;
         dg_check_printf(check, "%s\n", build->log_summary);
     }
     return NN_OK;

@@ -15,7 +15,8 @@ typedef enum dg_build_state {
     DG_BUILD_NOT_TRIED,
     DG_BUILD_OK,
     DG_BUILD_MISSING,   /* the file is not in the submission */
-    DG_BUILD_FAILED     /* it did not compile or link */
+    DG_BUILD_FAILED     /* it did not build: did not compile, was refused before
+                         * linking, or did not link */
 } dg_build_state;
 
 typedef struct dg_unit_build {

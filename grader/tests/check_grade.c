@@ -13,7 +13,7 @@
  *                              missing TEXT    (in no report file)
  *                              absent PATH     (must not exist afterwards)
  *                          OUTCOME as in the reports, with '-' for ' '
- *                          ("compile-error"). In the sources and in
+ *                          ("build-error"). In the sources and in
  *                          expect.txt, @REPO@, @OUT@, @SENTINEL@, @SECRET@,
  *                          @ASSIGNMENT@ and @KIT@ stand for real paths, so
  *                          that an attack aims at the right place.
