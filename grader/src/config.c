@@ -11,6 +11,7 @@
 #include "kernels.h"
 #include "nn/network.h"
 #include "nn/yaml.h"
+#include "submission.h"
 
 #include <libgen.h>
 #include <math.h>
@@ -416,6 +417,129 @@ static void validate_model(parser *p, const dg_check_config *check)
     nn_model_spec_free(spec);
 }
 
+/* An accuracy check's threshold: {floor: F, target: T}, T above F. */
+static void parse_threshold(parser *p, dg_check_config *check, const nn_yaml_node *node)
+{
+    nn_yaml_node *threshold = nn_yaml_get(p->document, node, "threshold");
+    if (!nn_yaml_is_mapping(threshold)) {
+        problem(p, threshold ? threshold : node, "check %s (%s) needs threshold: {floor: F, "
+                "target: T}", check->id, dg_check_kind_name(check->kind));
+        return;
+    }
+    static const char *const threshold_keys[] = { "floor", "target", NULL };
+    check_keys(p, threshold, "threshold", threshold_keys);
+    check->floor = get_number(p, threshold, "floor", 0, 0, 1);
+    check->target = get_number(p, threshold, "target", 1, 0, 1);
+    if (check->target <= check->floor)
+        problem(p, threshold, "check %s: target %g must be above floor %g", check->id,
+                check->target, check->floor);
+}
+
+/* A file name of the submission: plain, no folder. */
+static void submission_name(parser *p, char *out, size_t size, const nn_yaml_node *node,
+                            const char *what, const char *fallback, const char *id)
+{
+    snprintf(out, size, "%s", fallback);
+    if (node == NULL)
+        return;
+    out[0] = '\0';
+    copy_string(p, out, size, node, what);
+    if (out[0] != '\0' && (strchr(out, '/') != NULL || out[0] == '.'))
+        problem(p, node, "check %s: %s must be a plain file name of the submission, not '%s'",
+                id, what, out);
+}
+
+/* The starter spec of a model check is what students train with `make
+ * train`: it must load within the check's bounds, and every unit it runs
+ * must be one the students have (graded, so theirs, or provided).
+ * Located in the starter file. */
+static void validate_starter(parser *p, const dg_check_config *check)
+{
+    nn_model_spec *spec = NULL;
+    nn_error err;
+    nn_error_clear(&err);
+    nn_status status = nn_model_spec_load(&spec, check->starter, &err);
+    if (status == NN_OK) {
+        nn_network_plan plan;
+        nn_network_limits limits = { .max_parameters = check->max_parameters,
+                                     .max_flops = check->max_flops };
+        status = nn_network_plan_spec(&plan, spec, &limits, &err);
+    }
+    if (!accept(p, status, &err)) {
+        nn_model_spec_free(spec);
+        return;
+    }
+    dg_check_config everything = { .unit_count = p->config->unit_count };
+    for (int u = 0; u < p->config->unit_count; u++)
+        everything.units[u] = u;
+    char line[700];
+    for (int l = 0; l < spec->layer_count; l++) {
+        const nn_layer_spec *layer = &spec->layers[l];
+        const char *unit = unit_of_part(layer->type);
+        if (unit != NULL && !unit_available(p->config, &everything, unit)) {
+            snprintf(line, sizeof line, "%s:%d:%d: layer %s runs unit %s, which the assignment "
+                     "neither grades nor provides: students cannot train this starter (check "
+                     "%s)", check->starter, layer->line, layer->column, layer->name, unit,
+                     check->id);
+            nn_error_set(&err, NN_ERR_FORMAT, "%s", line);
+            accept(p, NN_ERR_FORMAT, &err);
+        }
+    }
+    const char *parts[][3] = { { nn_loss_kind_name(spec->loss), NULL, "loss" },
+                               { nn_optimizer_kind_name(spec->train.optimizer.kind), "train",
+                                 "optimizer" } };
+    for (int i = 0; i < 2; i++) {
+        const char *unit = unit_of_part(parts[i][0]);
+        if (unit == NULL || unit_available(p->config, &everything, unit))
+            continue;
+        char place[600];
+        spec_place(place, sizeof place, check->starter, parts[i][1], parts[i][2]);
+        snprintf(line, sizeof line, "%s%s %s runs unit %s, which the assignment neither grades "
+                 "nor provides: students cannot train this starter (check %s)", place,
+                 parts[i][2], parts[i][0], unit, check->id);
+        nn_error_set(&err, NN_ERR_FORMAT, "%s", line);
+        accept(p, NN_ERR_FORMAT, &err);
+    }
+    nn_model_spec_free(spec);
+}
+
+/* kind: model - a spec and weights file from the submission. */
+static void parse_model_check(parser *p, dg_check_config *check, const nn_yaml_node *node)
+{
+    submission_name(p, check->spec_file, sizeof check->spec_file,
+                    nn_yaml_get(p->document, node, "spec"), "spec", "model.yaml", check->id);
+    submission_name(p, check->weights_file, sizeof check->weights_file,
+                    nn_yaml_get(p->document, node, "weights"), "weights", "model.weights",
+                    check->id);
+    if (check->spec_file[0] != '\0' && strcmp(check->spec_file, check->weights_file) == 0)
+        problem(p, nn_yaml_get(p->document, node, "weights"), "check %s: the spec and the "
+                "weights cannot both be '%s'", check->id, check->spec_file);
+    snprintf(check->data, sizeof check->data, "fashion-mnist");
+    nn_yaml_node *data = nn_yaml_get(p->document, node, "data");
+    if (data != NULL)
+        copy_string(p, check->data, sizeof check->data, data, "data");
+    if (check->data[0] != '\0' && !dg_dataset_known(check->data))
+        problem(p, data ? data : node, "check %s: unknown dataset '%s' (known: %s)", check->id,
+                check->data, dg_dataset_names());
+    /* A weights file takes 4 bytes a parameter: the bound must leave room
+     * for it under the submission's own bound on a file. */
+    size_t file_limit = dg_submission_default_limits().max_file_bytes;
+    double most = (double)(file_limit - (64u << 10)) / 4;
+    check->max_parameters = (size_t)get_number(p, node, "max_parameters", 1000000, 1, 1e9);
+    if ((double)check->max_parameters > most)
+        problem(p, nn_yaml_get(p->document, node, "max_parameters"), "check %s: "
+                "max_parameters %zu needs weights files of up to %zu bytes, more than the %zu "
+                "a submitted file may have (at most %.0f parameters)", check->id,
+                check->max_parameters, 4 * check->max_parameters, file_limit, most);
+    check->max_flops = get_number(p, node, "max_flops", 1e7, 1, 1e11);
+    nn_yaml_node *starter = nn_yaml_get(p->document, node, "starter");
+    if (starter != NULL)
+        resolve(p, check->starter, sizeof check->starter, starter, "starter");
+    if (check->starter[0] != '\0' && access(check->starter, R_OK) == 0)
+        validate_starter(p, check);
+    parse_threshold(p, check, node);
+}
+
 static int unit_of_function(const dg_config *config, const char *function)
 {
     for (int u = 0; u < config->unit_count; u++)
@@ -431,7 +555,7 @@ static void parse_check(parser *p, dg_check_config *check, const nn_yaml_node *n
     static const char *const keys[] = {
         "id", "name", "kind", "points", "visibility", "limits", "function", "tolerance",
         "samples", "model", "data", "units", "epochs", "train_samples", "threshold", "checks",
-        "key", "answers", NULL
+        "key", "answers", "spec", "weights", "starter", "max_parameters", "max_flops", NULL
     };
     dg_config *config = p->config;
     check->line = nn_yaml_line(node);
@@ -457,16 +581,16 @@ static void parse_check(parser *p, dg_check_config *check, const nn_yaml_node *n
     else
         memcpy(check->name, check->id, sizeof check->id); /* id is the shorter */
 
-    const char *kinds[] = { "compare", "gradcheck", "train", "memcheck", "quiz" };
+    const char *kinds[] = { "compare", "gradcheck", "train", "memcheck", "quiz", "model" };
     nn_yaml_node *kind = nn_yaml_get(p->document, node, "kind");
     const char *kind_text = kind ? nn_yaml_scalar(kind) : NULL;
     int kind_index = -1;
-    for (int k = 0; kind_text != NULL && k < 5; k++)
+    for (int k = 0; kind_text != NULL && k < 6; k++)
         if (strcmp(kind_text, kinds[k]) == 0)
             kind_index = k;
     if (kind_index < 0) {
         problem(p, kind ? kind : node, "check %s: kind must be one of compare, gradcheck, "
-                "train, memcheck, quiz", check->id);
+                "train, memcheck, quiz, model", check->id);
         return;
     }
     check->kind = (dg_check_kind)kind_index;
@@ -551,19 +675,9 @@ static void parse_check(parser *p, dg_check_config *check, const nn_yaml_node *n
             validate_model(p, check);
         check->epochs = (int)get_number(p, node, "epochs", 1, 1, 1000);
         check->train_samples = (int)get_number(p, node, "train_samples", 0, 0, 1e7);
-        nn_yaml_node *threshold = nn_yaml_get(p->document, node, "threshold");
-        if (!nn_yaml_is_mapping(threshold)) {
-            problem(p, threshold ? threshold : node,
-                    "check %s (train) needs threshold: {floor: F, target: T}", check->id);
-        } else {
-            static const char *const threshold_keys[] = { "floor", "target", NULL };
-            check_keys(p, threshold, "threshold", threshold_keys);
-            check->floor = get_number(p, threshold, "floor", 0, 0, 1);
-            check->target = get_number(p, threshold, "target", 1, 0, 1);
-            if (check->target <= check->floor)
-                problem(p, threshold, "check %s: target %g must be above floor %g", check->id,
-                        check->target, check->floor);
-        }
+        parse_threshold(p, check, node);
+    } else if (check->kind == DG_CHECK_MODEL) {
+        parse_model_check(p, check, node);
     } else if (check->kind == DG_CHECK_MEMCHECK) {
         nn_yaml_node *checks = nn_yaml_get(p->document, node, "checks");
         if (!nn_yaml_is_sequence(checks) || nn_yaml_sequence_size(checks) == 0) {
@@ -693,6 +807,30 @@ static void check_totals(parser *p)
             check->points = dg_quiz_total_points(check->key);
         sum += check->points;
     }
+    /* A submitted model's files must not be a unit's file or quiz answers:
+     * one file cannot be graded as two things. */
+    for (int i = 0; i < config->check_count; i++) {
+        const dg_check_config *check = &config->checks[i];
+        if (check->kind != DG_CHECK_MODEL)
+            continue;
+        const char *names[2] = { check->spec_file, check->weights_file };
+        const char *keys[2] = { "spec", "weights" };
+        nn_yaml_node *item = nn_yaml_sequence_item(
+            p->document, nn_yaml_get(p->document, nn_yaml_root(p->document), "checks"), i);
+        for (int n = 0; n < 2; n++) {
+            nn_yaml_node *where = nn_yaml_get(p->document, item, keys[n]);
+            where = where != NULL ? where : item;
+            for (int u = 0; u < config->unit_count; u++)
+                if (strcmp(names[n], config->units[u].file) == 0)
+                    problem(p, where, "check %s: '%s' is also the file of unit %s", check->id,
+                            names[n], config->units[u].name);
+            for (int q = 0; q < config->check_count; q++)
+                if (config->checks[q].kind == DG_CHECK_QUIZ
+                    && strcmp(names[n], config->checks[q].answers) == 0)
+                    problem(p, where, "check %s: '%s' is also the answers file of check %s",
+                            check->id, names[n], config->checks[q].id);
+        }
+    }
     if (config->total_points > 0 && fabs(sum - config->total_points) > 1e-9)
         problem(p, nn_yaml_get(p->document, nn_yaml_root(p->document), "total_points"),
                 "the checks' points add up to %g, but total_points is %g", sum,
@@ -774,6 +912,7 @@ const char *dg_check_kind_name(dg_check_kind kind)
     case DG_CHECK_TRAIN: return "train";
     case DG_CHECK_MEMCHECK: return "memcheck";
     case DG_CHECK_QUIZ: return "quiz";
+    case DG_CHECK_MODEL: return "model";
     }
     return "unknown";
 }

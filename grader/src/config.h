@@ -19,6 +19,16 @@
  *         points: 2
  *         visibility: public
  *         tolerance: 1e-6
+ *       - id: submitted-model
+ *         kind: model            # the student's trained spec + weights
+ *         spec: model.yaml       # file names in the submission
+ *         weights: model.weights
+ *         starter: ../../reference/models/mlp_sgd.yaml  # template's model.yaml
+ *         data: fashion-mnist    # evaluated on its test split
+ *         max_parameters: 1000000
+ *         max_flops: 2500000     # per sample, forward
+ *         threshold: {floor: 0.75, target: 0.84}
+ *         points: 10
  *
  * dg_config_load() checks everything (unknown keys, types, a check naming a
  * unit or function that does not exist, duplicate ids, points that do not
@@ -52,7 +62,8 @@ typedef enum dg_check_kind {
     DG_CHECK_GRADCHECK,
     DG_CHECK_TRAIN,
     DG_CHECK_MEMCHECK,
-    DG_CHECK_QUIZ
+    DG_CHECK_QUIZ,
+    DG_CHECK_MODEL
 } dg_check_kind;
 
 typedef struct dg_check_config {
@@ -82,6 +93,15 @@ typedef struct dg_check_config {
     /* quiz */
     char key[256];                 /* path of the answer key, resolved */
     char answers[64];              /* file in the submission, "answers.yaml" */
+    /* model: a spec and weights file the student submits, evaluated by
+     * the grader itself on data's test split (floor and target as for
+     * train); no student code runs */
+    char spec_file[64];            /* in the submission, "model.yaml" */
+    char weights_file[64];         /* in the submission, "model.weights" */
+    char starter[256];             /* spec shipped as spec_file in the template,
+                                      resolved; "" for none */
+    size_t max_parameters;         /* bounds on the submitted spec, checked */
+    double max_flops;              /* before anything is allocated for it */
 } dg_check_config;
 
 typedef struct dg_config {

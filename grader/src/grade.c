@@ -584,6 +584,7 @@ static nn_status run_check(dg_check_result *check, dg_grade_context *context, in
             status = ensure_built(&ready, check, context, config->units[u], true, err);
         break;
     case DG_CHECK_QUIZ:
+    case DG_CHECK_MODEL:
         break;
     }
     if (status != NN_OK || !ready)
@@ -594,6 +595,7 @@ static nn_status run_check(dg_check_result *check, dg_grade_context *context, in
     case DG_CHECK_MEMCHECK: return dg_check_memcheck(check, context, index, err);
     case DG_CHECK_TRAIN: return dg_check_train(check, context, index, err);
     case DG_CHECK_QUIZ: return dg_quiz_grade(check, config, context->submission_root, err);
+    case DG_CHECK_MODEL: return dg_check_model(check, context, index, err);
     }
     return NN_OK;
 }
@@ -647,9 +649,10 @@ static bool crc_of_file(unsigned long *crc, const char *path)
     return true;
 }
 
-/* The graded files of the submission (each unit's file and the quiz
- * answers), by name and content, in the config's order: what decides the
- * scores, so equal hashes mean the same graded input. */
+/* The graded files of the submission (each unit's file, the quiz answers,
+ * a submitted model's spec and weights), by name and content, in the
+ * config's order: what decides the scores, so equal hashes mean the same
+ * graded input. */
 static void hash_submission(dg_report *report, const dg_config *config, const char *root)
 {
     unsigned long crc = crc32(0L, Z_NULL, 0);
@@ -661,11 +664,19 @@ static void hash_submission(dg_report *report, const dg_config *config, const ch
         if (dg_submission_find(path, sizeof path, root, config->units[u].file, &ignored) == NN_OK)
             crc_of_file(&crc, path);
     }
-    for (int i = 0; i < config->check_count; i++)
-        if (config->checks[i].kind == DG_CHECK_QUIZ
-            && dg_submission_find(path, sizeof path, root, config->checks[i].answers, &ignored)
-                   == NN_OK)
-            crc_of_file(&crc, path);
+    for (int i = 0; i < config->check_count; i++) {
+        const dg_check_config *check = &config->checks[i];
+        const char *files[2] = { NULL, NULL };
+        if (check->kind == DG_CHECK_QUIZ)
+            files[0] = check->answers;
+        if (check->kind == DG_CHECK_MODEL) {
+            files[0] = check->spec_file;
+            files[1] = check->weights_file;
+        }
+        for (int f = 0; f < 2 && files[f] != NULL; f++)
+            if (dg_submission_find(path, sizeof path, root, files[f], &ignored) == NN_OK)
+                crc_of_file(&crc, path);
+    }
     snprintf(report->submission_hash, sizeof report->submission_hash, "%08lx", crc);
     unsigned long config_crc = crc32(0L, Z_NULL, 0);
     if (crc_of_file(&config_crc, config->path))
@@ -730,15 +741,19 @@ nn_status dg_grade(dg_report *report, const dg_config *config, const char *submi
         else
             hash_submission(report, config, context->submission_root);
     }
-    /* Datasets and model specs before any student code: a broken one is
-     * bad input (exit 2), and nothing is graded. */
+    /* Datasets, model specs and submitted models before any student code:
+     * a broken one is bad input (exit 2), and nothing is graded. */
     for (int i = 0; status == NN_OK && i < config->check_count; i++) {
-        if (config->checks[i].kind != DG_CHECK_TRAIN
-            || (options->public_only && config->checks[i].visibility != DG_VISIBLE_PUBLIC))
+        const dg_check_config *check = &config->checks[i];
+        if (options->public_only && check->visibility != DG_VISIBLE_PUBLIC)
             continue;
-        status = dg_check_train_preflight(config, i, err);
+        if (check->kind == DG_CHECK_TRAIN)
+            status = dg_check_train_preflight(config, i, err);
+        else if (check->kind == DG_CHECK_MODEL)
+            status = dg_check_model_preflight(config, i, context->submission_root,
+                                              dg_check_seed(context, i), err);
         if (status != NN_OK)
-            nn_error_prefix(err, "check %s", config->checks[i].id);
+            nn_error_prefix(err, "check %s", check->id);
     }
     for (int i = 0; status == NN_OK && i < config->check_count; i++) {
         const dg_check_config *config_check = &config->checks[i];

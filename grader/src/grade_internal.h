@@ -92,5 +92,17 @@ nn_status dg_check_train(dg_check_result *check, dg_grade_context *context, int 
  * model spec fits it (input shape, one output per class). A failure is
  * the assignment's or the machine's (NN_ERR_FORMAT, exit status 2). */
 nn_status dg_check_train_preflight(const dg_config *config, int index, nn_error *err);
+/* The model kind (check_model.c): the submitted spec and weights,
+ * evaluated by the grader itself. */
+nn_status dg_check_model(dg_check_result *check, dg_grade_context *context, int index,
+                         nn_error *err);
+/* Before any student code runs: a submitted model that is there must load
+ * (spec parsed, within the check's bounds, fitting the data; weights
+ * intact and of its shapes). A broken one is bad input (NN_ERR_FORMAT,
+ * exit status 2) whose message names the submission's file and the line
+ * and column or byte offset; a missing one is left to the check (0
+ * points). root is the unpacked submission, seed the check's. */
+nn_status dg_check_model_preflight(const dg_config *config, int index, const char *root,
+                                   unsigned long long seed, nn_error *err);
 
 #endif

@@ -62,6 +62,33 @@ typedef struct dg_buffer_spec {
     const char *shape;     /* for messages, e.g. "(N, O)" */
 } dg_buffer_spec;
 
+#define DG_KERNEL_MAX_MISTAKES 6
+
+/*
+ * A plausible mistake in writing a function, told by the numbers it gives,
+ * so that the judge can say "looks like <what>" when a failed answer
+ * matches them and only then (judge.c). A mistake gives its numbers one of
+ * two ways:
+ *   - apply: leaves in the buffers what the function written with that
+ *     mistake would leave, from the same inputs (a copy of the buffers as
+ *     `call` gets them, and an rng seeded as `call`'s). It runs the
+ *     reference kernels on changed inputs or parameters, so it runs only in
+ *     the grader (request.c); the student template reads its results from
+ *     the fixtures the release step wrote, and never calls it (there the
+ *     kernels are the student's). Not NN_OK: not computed for that case;
+ *   - factor: the mistake multiplies what the function writes into buffer
+ *     (for a gradient: what it adds to it) by factor(buffer, ...), 1 for the
+ *     buffers it leaves alone. The judge computes it from the expected
+ *     values, in the grader and in the template alike.
+ * A mistake that gives the reference's own numbers on a case (no bias
+ * correction, on a case that turns it off) is never told on that case.
+ */
+typedef struct dg_mistake {
+    const char *what;   /* the rest of "looks like ...": "the weight is read transposed" */
+    nn_status (*apply)(void **buffers, const int *dims, const double *params, nn_rng *rng);
+    double (*factor)(int buffer, const int *dims, const double *params);
+} dg_mistake;
+
 /* One set of sizes and scalar parameters to test a function with. */
 typedef struct dg_kernel_case {
     int dims[DG_KERNEL_MAX_DIMS];
@@ -85,6 +112,8 @@ typedef struct dg_kernel {
     nn_status (*call)(void **buffers, const int *dims, const double *params, nn_rng *rng);
     int case_count;
     const dg_kernel_case *cases;  /* default cases, small and large */
+    int mistake_count;
+    const dg_mistake *mistakes;   /* plausible mistakes, the likeliest first */
 } dg_kernel;
 
 /* The whole table, and lookup by function name (NULL if unknown). */

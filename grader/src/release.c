@@ -28,10 +28,12 @@
 /* The seed of the fixtures' inputs: fixed, so a release is reproducible;
  * the grader draws fresh inputs from its own per-run seed. */
 #define RELEASE_SEED 20261127ull
-/* Read by local_check.c; "DGF2" since gradient-check coordinates carry
- * their kink, so that a checker never misreads a fixture of another
- * layout. */
-#define FIXTURE_MAGIC 0x32464744u
+/* "DGF3", read by local_check.c: the request, then per case the expected
+ * values with what the judge needs to tell mistakes there as here
+ * (dg_call_buffers_put_expected); gradient-check coordinates carry their
+ * kink. A new magic for each layout, so that a checker never misreads a
+ * fixture of another. */
+#define FIXTURE_MAGIC 0x33464744u
 
 typedef struct release {
     const dg_config *config;
@@ -219,7 +221,7 @@ static const char *const checker_files[] = {
     "kernels.c", "kernels.h", "kernel_call.c", "kernel_call.h", "protocol.c", "protocol.h",
     "runner_serve.c", "runner_serve.h", "judge.c", "judge.h", "report.c", "report.h",
     "report_internal.h", "report_json.c", "report_junit.c", "report_markdown.c",
-    "report_html.c", "inspect.c", "inspect.h", NULL
+    "report_html.c", "inspect.c", "inspect.h", "model_eval.c", "model_eval.h", NULL
 };
 static const char *const train_files[] = { "train_command.c", "datasets.c", "exit_status.c",
                                            "dlgrade.h", NULL };
@@ -289,9 +291,7 @@ static nn_status fixture_for(release *r, const dg_check_config *check, const cha
             dg_put_u64(&fixture, request.size);
             dg_put_bytes(&fixture, request.data, request.size);
             for (int c = 0; c < kernel->case_count; c++)
-                for (int i = 0; i < kernel->buffer_count; i++)
-                    if (dg_buffer_is_result(kernel->buffers[i].role))
-                        dg_call_buffer_put(&fixture, &expected[c], i);
+                dg_call_buffers_put_expected(&fixture, &expected[c]);
         }
         for (int c = 0; c < kernel->case_count; c++)
             dg_call_buffers_release(&expected[c]);
@@ -337,11 +337,24 @@ static const char *unit_file_of(const dg_config *config, const dg_check_config *
     return "";
 }
 
+/* `make test` runs the public compare, gradcheck and train checks, and
+ * the public model checks on Fashion-MNIST (the one dataset the local
+ * checker loads). */
 static bool runs_locally(const dg_check_config *check)
 {
     return check->visibility == DG_VISIBLE_PUBLIC
            && (check->kind == DG_CHECK_COMPARE || check->kind == DG_CHECK_GRADCHECK
-               || check->kind == DG_CHECK_TRAIN);
+               || check->kind == DG_CHECK_TRAIN
+               || (check->kind == DG_CHECK_MODEL && strcmp(check->data, "fashion-mnist") == 0));
+}
+
+/* The model check whose starter the template ships, or NULL. */
+static const dg_check_config *starter_check(const dg_config *config)
+{
+    for (int i = 0; i < config->check_count; i++)
+        if (config->checks[i].kind == DG_CHECK_MODEL && config->checks[i].starter[0] != '\0')
+            return &config->checks[i];
+    return NULL;
 }
 
 /* The names the reference's file of unit defines with external linkage,
@@ -398,6 +411,11 @@ static nn_status ship_checks(release *r)
             for (int u = 0; u < check->unit_count; u++)
                 append(&yaml, "%s%s", u ? ", " : "", config->units[check->units[u]].file);
             append(&yaml, "]\n");
+        } else if (check->kind == DG_CHECK_MODEL) {
+            append(&yaml, "    spec: %s\n    weights: %s\n    data: %s\n    max_parameters: "
+                          "%zu\n    max_flops: %.0f\n    floor: %g\n    target: %g\n",
+                   check->spec_file, check->weights_file, check->data, check->max_parameters,
+                   check->max_flops, check->floor, check->target);
         } else {
             char fixture[256];
             snprintf(fixture, sizeof fixture, "checks/%s.fixture.gz", check->id);
@@ -601,12 +619,43 @@ static nn_status ship_readme(release *r)
                  "output with the reference (|got - expected| <= tolerance x max(1, "
                  "|expected|)); *gradcheck* compares your backward with central differences "
                  "of your own forward, skipping (and counting) the coordinates where the "
-                 "step crosses a kink, such as ReLU's 0 or a tie in max pooling; *train* trains the network with your units and scores "
-                 "the accuracy between a floor (0 points) and a target (full points).\n\n");
+                 "step crosses a kink, such as ReLU's 0 or a tie in max pooling; *train* "
+                 "trains the network with your units and scores the accuracy between a floor (0 points) and a target (full points)");
+    const dg_check_config *model = NULL;
+    for (int i = 0; i < config->check_count && model == NULL; i++)
+        if (config->checks[i].kind == DG_CHECK_MODEL)
+            model = &config->checks[i];
+    if (model != NULL)
+        append(&out, "; *model* evaluates the model you trained and handed in, the same way");
+    append(&out, ".\n\n");
+    if (model != NULL) {
+        append(&out, "## Your trained model\n\n");
+        if (model->starter[0] != '\0')
+            append(&out, "`make train` trains `%s` with your units (the network is in that "
+                         "file: you may change it) and writes the trained weights to `%s`. ",
+                   model->spec_file, model->weights_file);
+        else
+            append(&out, "Train a model of your own and hand in its spec, `%s`, and its "
+                         "weights, `%s` (`./build/train %s --data %s --save %s`). ",
+                   model->spec_file, model->weights_file, model->spec_file, model->data,
+                   model->weights_file);
+        append(&out, "Hand in both: the grader loads them itself, with the reference layers, "
+                     "and scores the accuracy on the %s test set between %g (0 points) and %g "
+                     "(all %g points). It refuses, before grading anything, a model of more "
+                     "than %zu parameters or %.0f FLOPs per image, or files it cannot read "
+                     "whole (the message names the file and the line or byte). Without "
+                     "them, the check scores 0.\n\n",
+               model->data, model->floor, model->target, model->points, model->max_parameters,
+               model->max_flops);
+    }
     append(&out, "## Submitting\n\n`make submit` packs the graded files (");
     for (int u = 0; u < config->unit_count; u++)
         append(&out, "%s`%s`", u ? ", " : "", config->units[u].file);
-    append(&out, ", `answers.yaml`) into `submission.tar.gz`. Only those files are graded; "
+    append(&out, "%s`answers.yaml`", config->unit_count > 0 ? ", " : "");
+    if (model != NULL)
+        append(&out, ", and `%s` and `%s` when they exist", model->spec_file,
+               model->weights_file);
+    append(&out, ") into `submission.tar.gz`. Only those files are graded; "
                  "functions must keep their names and signatures.\n\n"
                  "## Continuous integration\n\n`.github/workflows/checks.yml` and "
                  "`.gitlab-ci.yml` run `ci/run-checks` on every push: the public checks, "
@@ -626,10 +675,19 @@ static nn_status ship_templates(release *r)
     char *makefile = read_file(path, r->err);
     if (makefile == NULL)
         return r->err->status;
-    text units = { 0 }, model = { 0 };
+    text units = { 0 }, model = { 0 }, weights = { 0 };
     const char *data = "fashion-mnist";
     for (int u = 0; u < config->unit_count; u++)
         append(&units, "%s%s", u ? " " : "", config->units[u].file);
+    /* `make train` trains the starter of a model check (the student's own
+     * copy, at the top) and saves its weights to hand in; without one,
+     * the model of the public train check. */
+    const dg_check_config *submitted = starter_check(config);
+    if (submitted != NULL) {
+        append(&model, "%s", submitted->spec_file);
+        append(&weights, "%s", submitted->weights_file);
+        data = submitted->data;
+    }
     for (int i = 0; i < config->check_count && model.data == NULL; i++)
         if (config->checks[i].kind == DG_CHECK_TRAIN
             && config->checks[i].visibility == DG_VISIBLE_PUBLIC) {
@@ -645,6 +703,9 @@ static nn_status ship_templates(release *r)
         } else if (strncmp(c, "@MODEL@", 7) == 0) {
             append(&filled, "%s", model.data ? model.data : "");
             c += 7;
+        } else if (strncmp(c, "@WEIGHTS@", 9) == 0) {
+            append(&filled, "%s", weights.data ? weights.data : "");
+            c += 9;
         } else if (strncmp(c, "@DATA@", 6) == 0) {
             append(&filled, "%s", data);
             c += 6;
@@ -659,7 +720,15 @@ static nn_status ship_templates(release *r)
     free(makefile);
     free(units.data);
     free(model.data);
+    free(weights.data);
     free(filled.data);
+    if (status == NN_OK && submitted != NULL) {
+        char *spec = read_file(submitted->starter, r->err);
+        if (spec == NULL)
+            return r->err->status;
+        status = emit(r, submitted->spec_file, spec);
+        free(spec);
+    }
     if (status == NN_OK)
         status = copy_as(r, "grader/template/checks.yml", ".github/workflows/checks.yml");
     if (status == NN_OK)

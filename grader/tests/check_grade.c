@@ -20,6 +20,10 @@
  *   corpus/configs/X/      a broken assignment.yaml (and model spec, data)
  *                          with expect.txt: exit 2, the message (@DIR@ is
  *                          the folder), and DLGRADE_DATA when it matters.
+ *   corpus/model-assignment/  a model check on the blobs (nothing to compile)
+ *   corpus/models/X/       a submitted model (spec and weights, damaged or
+ *                          hostile; make_weights.py wrote the weights) with
+ *                          expect.txt: exit N, the message or the check.
  * Hostile archives are written by the tests themselves (libarchive).
  *
  * Whatever the case, every grading must also: leave no process of its
@@ -72,10 +76,8 @@
 #define MAX_CASES 64
 #define REPORT_COUNT 4
 
-#if LONG_RUNS
 static const char *const report_names[REPORT_COUNT] = { "results.json", "junit.xml",
                                                         "report.md", "report.html" };
-#endif
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -162,7 +164,8 @@ static int compare_strings(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The sorted names of the folders under path (at most MAX_CASES). */
+/* The sorted names of the folders under path (at most MAX_CASES); files
+ * beside them (a script that made their data) are not cases. */
 static int list_cases(char names[][64], const char *path)
 {
     DIR *dir = opendir(path);
@@ -170,9 +173,14 @@ static int list_cases(char names[][64], const char *path)
         return 0;
     int count = 0;
     struct dirent *entry;
-    while ((entry = readdir(dir)) != NULL && count < MAX_CASES)
-        if (entry->d_name[0] != '.' && strlen(entry->d_name) < 64)
+    while ((entry = readdir(dir)) != NULL && count < MAX_CASES) {
+        char full[PATH_MAX];
+        struct stat info;
+        snprintf(full, sizeof full, "%s/%s", path, entry->d_name);
+        if (entry->d_name[0] != '.' && strlen(entry->d_name) < 64 && stat(full, &info) == 0
+            && S_ISDIR(info.st_mode))
             snprintf(names[count++], 64, "%s", entry->d_name);
+    }
     closedir(dir);
     const char *order[MAX_CASES];
     char copy[MAX_CASES][64];
@@ -361,7 +369,6 @@ static void grade(grading *g, const char *assignment, const char *data,
     grading_wait(g);
 }
 
-#if LONG_RUNS
 /* The test of results.json with the given id, or NULL. */
 static json_t *find_test(const grading *g, const char *id)
 {
@@ -388,7 +395,33 @@ static const char *test_outcome(json_t *test)
     return value != NULL ? value : "";
 }
 
-#endif
+/* Asserts one "check ID OUTCOME POINTS [text]" line of expect.txt. */
+static void assert_check_line(const grading *g, const char *name, const char *line)
+{
+    char id[64], outcome[64];
+    double points;
+    int used = 0;
+    ck_assert_msg(sscanf(line, "%63s %63s %lf %n", id, outcome, &points, &used) >= 3,
+                  "%s: bad expectation '%s'", name, line);
+    for (char *c = outcome; *c; c++)
+        if (*c == '-')
+            *c = ' ';
+    json_t *test = find_test(g, id);
+    ck_assert_msg(test != NULL, "%s: no check %s in results.json", name, id);
+    ck_assert_msg(strcmp(test_outcome(test), outcome) == 0,
+                  "%s: check %s is '%s', expected '%s'; its output:\n%s", name, id,
+                  test_outcome(test), outcome, test_string(test, "output"));
+    double score = json_number_value(json_object_get(test, "score"));
+    ck_assert_msg(fabs(score - points) < 1e-9, "%s: check %s scored %g, expected %g", name, id,
+                  score, points);
+    const char *text = line + used;
+    if (text[0] != '\0')
+        ck_assert_msg(strstr(test_string(test, "output"), text) != NULL,
+                      "%s: check %s's output lacks '%s'; it is:\n%s", name, id, text,
+                      test_string(test, "output"));
+    bool passed = strcmp(outcome, "passed") == 0;
+    ck_assert_str_eq(test_string(test, "status"), passed ? "passed" : "failed");
+}
 
 /* ---- what every grading must leave behind ------------------------------------ */
 
@@ -427,7 +460,6 @@ static void make_fixtures(void)
     }
 }
 
-#if LONG_RUNS
 /* Reports exist as four complete files (no temporary beside them), hold
  * no secret and no control character, and the HTML no script. */
 static void assert_reports_clean(const grading *g, const char *label)
@@ -460,8 +492,6 @@ static void assert_reports_clean(const grading *g, const char *label)
         free(text);
     }
 }
-
-#endif
 
 /* No process left, nothing in TMPDIR, nothing in the sentinel folder. */
 static void assert_nothing_left(const grading *g, const char *label)
@@ -528,34 +558,6 @@ static void stage_submission(grading *g, const char *name)
 }
 
 #if LONG_RUNS
-/* Asserts one "check ID OUTCOME POINTS [text]" line of expect.txt. */
-static void assert_check_line(const grading *g, const char *name, const char *line)
-{
-    char id[64], outcome[64];
-    double points;
-    int used = 0;
-    ck_assert_msg(sscanf(line, "%63s %63s %lf %n", id, outcome, &points, &used) >= 3,
-                  "%s: bad expectation '%s'", name, line);
-    for (char *c = outcome; *c; c++)
-        if (*c == '-')
-            *c = ' ';
-    json_t *test = find_test(g, id);
-    ck_assert_msg(test != NULL, "%s: no check %s in results.json", name, id);
-    ck_assert_msg(strcmp(test_outcome(test), outcome) == 0,
-                  "%s: check %s is '%s', expected '%s'; its output:\n%s", name, id,
-                  test_outcome(test), outcome, test_string(test, "output"));
-    double score = json_number_value(json_object_get(test, "score"));
-    ck_assert_msg(fabs(score - points) < 1e-9, "%s: check %s scored %g, expected %g", name, id,
-                  score, points);
-    const char *text = line + used;
-    if (text[0] != '\0')
-        ck_assert_msg(strstr(test_string(test, "output"), text) != NULL,
-                      "%s: check %s's output lacks '%s'; it is:\n%s", name, id, text,
-                      test_string(test, "output"));
-    bool passed = strcmp(outcome, "passed") == 0;
-    ck_assert_str_eq(test_string(test, "status"), passed ? "passed" : "failed");
-}
-
 /* A text that must be in no report file. */
 static void assert_missing_everywhere(const grading *g, const char *name, const char *text)
 {
@@ -757,6 +759,102 @@ START_TEST(broken_assignment_is_refused_with_its_file_line_and_column)
     ck_assert_msg(lines <= 2, "%s: %d lines on stderr, expected one message:\n%s", name, lines,
                   g.errors);
     ck_assert_msg(!exists(g.out), "%s: a report was written for a broken assignment", name);
+    assert_nothing_left(&g, name);
+    free(expect);
+    grading_release(&g);
+}
+END_TEST
+
+/* ---- submitted models ------------------------------------------------------------ */
+
+/* corpus/models/X/ holds a submission (model.yaml and model.weights, either
+ * possibly missing, binary files copied as they are) for the assignment
+ * corpus/model-assignment, and expect.txt: `exit N`, then for exit 2 the
+ * `message` that must be the grader's one message, or else `check ID
+ * OUTCOME POINTS [text]` lines about the graded check. No student code
+ * runs in these gradings, so they run in every build. */
+static char model_cases[MAX_CASES][64];
+static int model_case_count;
+
+static void copy_binary(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb");
+    ck_assert_msg(in != NULL, "cannot read %s: %s", from, strerror(errno));
+    FILE *out = fopen(to, "wb");
+    ck_assert_msg(out != NULL, "cannot write %s: %s", to, strerror(errno));
+    char buffer[65536];
+    size_t got;
+    while ((got = fread(buffer, 1, sizeof buffer, in)) > 0)
+        ck_assert_uint_eq(fwrite(buffer, 1, got, out), got);
+    ck_assert_int_eq(ferror(in), 0);
+    fclose(in);
+    ck_assert_int_eq(fclose(out), 0);
+}
+
+START_TEST(submitted_model_gets_exactly_its_expected_outcome)
+{
+    make_fixtures();
+    ck_assert_msg(model_case_count >= 12, "the model corpus holds %d cases, not 12",
+                  model_case_count);
+    ck_assert_int_lt(_i, model_case_count);
+    const char *name = model_cases[_i];
+    char folder[400], path[500];
+    snprintf(folder, sizeof folder, CORPUS "/models/%s", name);
+    snprintf(path, sizeof path, "%s/expect.txt", folder);
+    char *expect = read_text(path);
+    ck_assert_msg(expect != NULL, "%s: no expect.txt", name);
+
+    grading g;
+    grading_init(&g);
+    ck_assert_int_eq(mkdir(g.submission, 0755), 0);
+    const char *files[] = { "model.yaml", "model.weights" };
+    for (int f = 0; f < 2; f++) {
+        char from[600], to[700];
+        snprintf(from, sizeof from, "%s/%s", folder, files[f]);
+        snprintf(to, sizeof to, "%s/%s", g.submission, files[f]);
+        if (exists(from))
+            copy_binary(from, to);
+    }
+    grade(&g, CORPUS "/model-assignment", NULL, NULL);
+
+    int exit_status = -1;
+    ck_assert_msg(sscanf(expect, "exit %d", &exit_status) == 1, "%s: no exit line first", name);
+    ck_assert_msg(g.status == exit_status, "%s: exit status %d, expected %d; stderr:\n%s", name,
+                  g.status, exit_status, g.errors);
+    if (exit_status == 2) {
+        const char *message = strstr(expect, "\nmessage ");
+        ck_assert_msg(message != NULL, "%s: no message line", name);
+        message += strlen("\nmessage ");
+        char wanted[1200];
+        snprintf(wanted, sizeof wanted, "%.*s", (int)strcspn(message, "\n"), message);
+        ck_assert_msg(strstr(g.errors, wanted) != NULL, "%s: stderr lacks\n  %s\nit is:\n%s",
+                      name, wanted, g.errors);
+        int lines = 0;
+        for (const char *c = g.errors; *c; c++)
+            lines += *c == '\n';
+        ck_assert_msg(lines == 1, "%s: %d lines on stderr, expected one message:\n%s", name,
+                      lines, g.errors);
+        ck_assert_msg(!exists(g.out), "%s: a report was written for bad input", name);
+    } else {
+        ck_assert_msg(g.results != NULL, "%s: no results.json; stderr:\n%s", name, g.errors);
+        int checks = 0;
+        for (char *line = expect; *line;) {
+            size_t length = strcspn(line, "\n");
+            char saved = line[length];
+            line[length] = '\0';
+            if (strncmp(line, "check ", 6) == 0) {
+                assert_check_line(&g, name, line + 6);
+                checks++;
+            } else {
+                ck_assert_msg(length == 0 || strncmp(line, "exit ", 5) == 0,
+                              "%s: unknown expectation '%s'", name, line);
+            }
+            line[length] = saved;
+            line += length + (saved != '\0');
+        }
+        ck_assert_msg(checks > 0, "%s: no check line", name);
+        assert_reports_clean(&g, name);
+    }
     assert_nothing_left(&g, name);
     free(expect);
     grading_release(&g);
@@ -1299,6 +1397,9 @@ Suite *grade_suite(void)
                         config_case_count > 0 ? config_case_count : 1);
     tcase_add_loop_test(inputs, hostile_archive_is_refused_with_one_clear_message, 0,
                         ARCHIVE_CASE_COUNT);
+    model_case_count = list_cases(model_cases, CORPUS "/models");
+    tcase_add_loop_test(inputs, submitted_model_gets_exactly_its_expected_outcome, 0,
+                        model_case_count > 0 ? model_case_count : 1);
     suite_add_tcase(suite, inputs);
 
 #if LONG_RUNS

@@ -6,7 +6,9 @@
  * architecture, a truncated file, a damaged gzip stream, altered content
  * recompressed with a valid gzip (the inner CRC must notice), a wrong magic
  * or version, extra bytes inside or after the stream, a file that is not
- * gzip. Saving somewhere impossible fails without leaving a temporary file.
+ * gzip, and a gzip bomb (read only up to a bound set by the model's
+ * size). Saving somewhere impossible fails without leaving a temporary
+ * file.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -549,6 +551,39 @@ START_TEST(saving_to_an_impossible_path_fails_cleanly)
 }
 END_TEST
 
+/* A gzip file of `zeros` zero bytes whose gzip trailer (its CRC) is wrong:
+ * only a reader that reaches the end of the stream can tell. */
+static void write_damaged_zeros(const char *path, size_t zeros)
+{
+    unsigned char *content = calloc(zeros, 1);
+    ck_assert_ptr_nonnull(content);
+    write_content(path, content, zeros);
+    free(content);
+    size_t size;
+    unsigned char *raw = read_raw(path, &size);
+    raw[size - 8] ^= 0x01;   /* the trailer: CRC-32, then the length */
+    write_raw(path, raw, size);
+    free(raw);
+}
+
+START_TEST(a_gzip_bomb_is_read_no_further_than_a_bound)
+{
+    fixture f;
+    fixture_open(&f);
+    /* Small: the reader goes to the end to tell damage from another kind
+     * of file, and finds the damage. */
+    write_damaged_zeros(f.bad, (size_t)64 << 10);
+    expect_refused(f.network, f.bad, NN_ERR_FORMAT, PARTS("damaged"));
+    /* 8 MiB of zeros (8 KiB of gzip) for a model of a few hundred bytes:
+     * the reader stops long before the damaged end, and says what it
+     * knows, that this is no weights file. */
+    write_damaged_zeros(f.bad, (size_t)8 << 20);
+    expect_refused(f.network, f.bad, NN_ERR_FORMAT,
+                   PARTS("offset 0:", "not a dlgrade weights file"));
+    fixture_close(&f);
+}
+END_TEST
+
 Suite *weights_suite(void);
 Suite *weights_suite(void)
 {
@@ -566,6 +601,7 @@ Suite *weights_suite(void)
     tcase_add_test(tc, wrong_magic_and_version_are_refused);
     tcase_add_test(tc, extra_bytes_are_refused);
     tcase_add_test(tc, uncompressed_or_missing_file_is_refused);
+    tcase_add_test(tc, a_gzip_bomb_is_read_no_further_than_a_bound);
     tcase_add_test(tc, saving_a_diverged_model_is_refused);
     tcase_add_test(tc, saving_to_an_impossible_path_fails_cleanly);
     suite_add_tcase(suite, tc);

@@ -59,7 +59,7 @@ static nn_status prelu_create(nn_layer **out, const nn_model_spec *model,
         nn_layer_free_common(layer);
         return status;
     }
-    for (int c = 0; c < self->channels; c++)
+    for (int c = 0; c < self->channels && !layer->planned; c++)
         layer->parameters[0].value[c] = (nn_real)init;
     *out = layer;
     return NN_OK;

@@ -13,7 +13,10 @@
  *     gradient checks read there which coordinates sit at a kink of the
  *     forward (skipped and counted, as the grader does);
  *   - the public accuracy check trains and measures on a validation split
- *     of the training set; the grader uses the real test set.
+ *     of the training set; the grader uses the real test set;
+ *   - a trained model (the model kind) is evaluated on the test set, as
+ *     the grader does, by the grader's own loader (model_eval.c), but with
+ *     your units in the layers, where the grader runs the reference's.
  *
  * Before any check runs, each unit's object (build/double/<unit>.o, where
  * the Makefile compiles it for the checks) is inspected as the grader
@@ -33,6 +36,7 @@
 #include "judge.h"
 #include "kernel_call.h"
 #include "kernels.h"
+#include "model_eval.h"
 #include "protocol.h"
 #include "report.h"
 #include "runner_serve.h"
@@ -56,7 +60,7 @@
 #include <zlib.h>
 
 #define CHECKS_FILE "checks/checks.yaml"
-#define FIXTURE_MAGIC 0x32464744u  /* "DGF2" (release.c) */
+#define FIXTURE_MAGIC 0x33464744u  /* "DGF3" (release.c) */
 /* Where the Makefile compiles the units for build/check, and the
  * library's headers (the API a unit may call). */
 #define UNIT_OBJECTS "build/double"
@@ -70,6 +74,9 @@ typedef struct local_check {
     int epochs, train_samples;
     int file_count;                        /* train: the units the network runs */
     char files[MAX_TRAIN_FILES][64];
+    /* model: the trained model's files here, and the grader's bounds */
+    char spec[64], weights[64];
+    double max_parameters, max_flops;
 } local_check;
 
 /* A unit's inspection: refused units fail their checks unrun. */
@@ -137,6 +144,10 @@ static int load_checks(local_check **out, nn_error *err)
             const char *file = nn_yaml_scalar(nn_yaml_sequence_item(document, files, f));
             snprintf(c->files[c->file_count++], sizeof c->files[0], "%s", file ? file : "");
         }
+        snprintf(c->spec, sizeof c->spec, "%s", text_of(document, item, "spec"));
+        snprintf(c->weights, sizeof c->weights, "%s", text_of(document, item, "weights"));
+        c->max_parameters = number_of(document, item, "max_parameters", 1e6);
+        c->max_flops = number_of(document, item, "max_flops", 1e7);
     }
     nn_yaml_free(document);
     *out = checks;
@@ -451,15 +462,21 @@ static void run_fixture_check(dg_check_result *check, const local_check *c)
     } else if (!child_failed(check, &answer)) {
         const dg_kernel *kernel = dg_kernel_find(c->function);
         if (strcmp(c->kind, "compare") == 0 && kernel != NULL) {
+            /* The reference's answers, and what the judge needs to tell
+             * a mistake by its numbers as the grader does. */
             dg_call_buffers *expected = calloc((size_t)kernel->case_count, sizeof *expected);
-            for (int k = 0; expected != NULL && k < kernel->case_count; k++) {
-                dg_call_buffers_new(&expected[k], kernel, &kernel->cases[k], DG_JUDGE_MAX_ELEMENTS,
-                                    NULL);
-                for (int i = 0; i < kernel->buffer_count; i++)
-                    if (dg_buffer_is_result(kernel->buffers[i].role))
-                        dg_call_buffer_get(&reader, &expected[k], i);
+            nn_status status = expected != NULL ? NN_OK : NN_ERR_MEMORY;
+            for (int k = 0; status == NN_OK && k < kernel->case_count && !reader.failed; k++) {
+                status = dg_call_buffers_new(&expected[k], kernel, &kernel->cases[k],
+                                             DG_JUDGE_MAX_ELEMENTS, &err);
+                if (status == NN_OK)
+                    status = dg_call_buffers_get_expected(&reader, &expected[k],
+                                                          &kernel->cases[k], &err);
             }
-            if (expected != NULL && !reader.failed)
+            if (status != NN_OK) {
+                check->outcome = DG_OUTCOME_GRADER_ERROR;
+                dg_check_printf(check, "%s: %s\n", c->fixture, err.message);
+            } else if (!reader.failed)
                 dg_judge_compare(check, kernel, expected, answer.data, answer.size, c->tolerance,
                                  &err);
             for (int k = 0; expected != NULL && k < kernel->case_count; k++)
@@ -552,6 +569,83 @@ static void run_train_check(dg_check_result *check, const local_check *c)
             dg_check_printf(check, "training failed: %s\n", message);
         } else {
             dg_judge_accuracy(check, accuracy, c->floor, c->target, "validation");
+        }
+    }
+    free(answer.data);
+}
+
+/* Evaluates the trained model (spec and weights in this folder) on the
+ * Fashion-MNIST test set, within the grader's bounds. */
+static int evaluate_model(void *context, dg_writer *writer)
+{
+    const local_check *c = context;
+    nn_error err = { 0 };
+    nn_dataset *test = NULL;
+    nn_network *network = NULL;
+    nn_network_plan plan = { 0 };
+    double accuracy = -1;
+    nn_status status = nn_fashion_mnist_load(NULL, &test, NULL, &err);
+    if (status == NN_OK) {
+        dg_model_limits limits = dg_model_limits_of((size_t)c->max_parameters, c->max_flops);
+        dg_model_file spec = { c->spec, c->spec }, weights = { c->weights, c->weights };
+        status = dg_model_load(&network, &plan, &spec, &weights, test, &limits, &err);
+    }
+    if (status == NN_OK)
+        status = dg_model_accuracy(&accuracy, network, test, &err);
+    dg_put_i32(writer, (int32_t)status);
+    dg_put_string(writer, status == NN_OK ? "" : err.message);
+    dg_put_f64(writer, accuracy);
+    dg_put_u32(writer, (uint32_t)plan.layer_count);
+    dg_put_u64(writer, plan.parameters + plan.buffers);
+    dg_put_f64(writer, plan.flops);
+    dg_put_u64(writer, test != NULL ? test->count : 0);
+    nn_network_free(network);
+    nn_dataset_free(test);
+    return 0;
+}
+
+static void run_model_check(dg_check_result *check, const local_check *c)
+{
+    const char *missing = access(c->spec, R_OK) != 0      ? c->spec
+                          : access(c->weights, R_OK) != 0 ? c->weights
+                                                          : NULL;
+    if (missing != NULL) {
+        check->outcome = DG_OUTCOME_NOT_IMPLEMENTED;
+        dg_check_printf(check, "%s is not here yet: `make train` trains %s with your units and "
+                        "writes %s; `make submit` then hands both in\n", missing, c->spec,
+                        c->weights);
+        return;
+    }
+    child_answer answer;
+    run_child(&answer, evaluate_model, (void *)c, c->seconds_limit);
+    if (!child_failed(check, &answer)) {
+        dg_reader reader;
+        dg_reader_init(&reader, answer.data, answer.size);
+        int32_t code = dg_get_i32(&reader);
+        char message[512];
+        dg_get_string(&reader, message, sizeof message);
+        double accuracy = dg_get_f64(&reader);
+        uint32_t layers = dg_get_u32(&reader);
+        uint64_t parameters = dg_get_u64(&reader);
+        double flops = dg_get_f64(&reader);
+        uint64_t samples = dg_get_u64(&reader);
+        if (reader.failed) {
+            check->outcome = DG_OUTCOME_CRASHED;
+            dg_check_printf(check, "the evaluation answered nothing readable\n");
+        } else if (code == NN_ERR_NOT_IMPLEMENTED) {
+            check->outcome = DG_OUTCOME_NOT_IMPLEMENTED;
+            dg_check_printf(check, "evaluation stopped: %s\n", message);
+        } else if (code != NN_OK) {
+            /* The grader refuses such a model before grading anything. */
+            check->outcome = DG_OUTCOME_FAILED;
+            dg_check_printf(check, "%s\nthe grader would refuse this submission (exit status "
+                            "2): fix the model or leave it out\n", message);
+        } else {
+            dg_check_printf(check, "%s: %u layers, %llu parameters, %.0f FLOPs per sample; "
+                            "evaluated on the %llu test images with your units (the grader "
+                            "uses the reference layers)\n", c->spec, layers,
+                            (unsigned long long)parameters, flops, (unsigned long long)samples);
+            dg_judge_accuracy(check, accuracy, c->floor, c->target, "test");
         }
     }
     free(answer.data);
@@ -729,6 +823,8 @@ int main(int argc, char **argv)
             refuse_check(check, refusal);
         else if (strcmp(c->kind, "train") == 0)
             run_train_check(check, c);
+        else if (strcmp(c->kind, "model") == 0)
+            run_model_check(check, c);
         else
             run_fixture_check(check, c);
         clock_gettime(CLOCK_MONOTONIC, &end);

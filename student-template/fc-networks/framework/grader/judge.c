@@ -7,7 +7,9 @@
  * Compare: a value passes when |got - expected| <= tolerance * max(1,
  * |expected|): relative for large values, absolute near zero, where a
  * relative error means nothing. Gradient buffers arrive pre-filled with
- * random values, so a backward that assigns instead of adding fails.
+ * random values, so a backward that assigns instead of adding fails. The
+ * first buffer that fails is reported, and what its numbers look like when
+ * they are those of a known mistake (below).
  *
  * Gradcheck: numeric = (L+ - L-) / (actual step); the relative error
  * |a - n| / max(|a|, |n|, floor) with floor 1e-4 is absolute for tiny
@@ -83,85 +85,186 @@ void dg_report_not_implemented(dg_check_result *check, const char *function)
                     function);
 }
 
-/* Compares one case; prints the first difference. Returns whether it
- * passed. */
-/* When every value of buffer i is the expected one times a constant c,
- * the mistake is usually a missing or extra factor: say which, but only
- * when the numbers fit that mistake. */
-static void diagnose_scale(dg_check_result *check, const dg_kernel *kernel,
-                           const dg_kernel_case *kc, const dg_call_buffers *expected,
-                           const dg_call_buffers *got, int i, double tolerance)
+/* ---- telling a mistake by its numbers ----------------------------------------
+ * After a buffer fails, the judge tries the mistakes that could explain it:
+ * the kernel's own (kernels.h), then assigning a gradient instead of adding
+ * to it, then the constant factors any kernel can get wrong (the batch
+ * size, the sign, a 2). Each candidate gives values for the whole buffer;
+ * it is told ("looks like ...") only when every value of the answer is
+ * within the compare tolerance of it, and it differs from the reference
+ * somewhere by more than that tolerance: an answer that matches the
+ * reference, or noise, is never told a mistake. The kernel's mistakes that
+ * fit are told (each of them, should two give the same numbers on the
+ * case); failing those, the first common one that fits. */
+
+typedef enum candidate_form {
+    FROM_BUFFERS,   /* an apply mistake's own buffers */
+    SCALED,         /* the reference's output (for a gradient: its change) times factor */
+    ASSIGNED        /* a gradient's change alone, as if it arrived holding zeros */
+} candidate_form;
+
+typedef struct candidate {
+    candidate_form form;
+    const dg_call_buffers *buffers;   /* FROM_BUFFERS */
+    double factor;                    /* SCALED */
+} candidate;
+
+static double candidate_value(const candidate *c, const dg_call_buffers *expected, int i,
+                              size_t k)
 {
-    /* A gradient buffer is judged by what the function added to it. */
-    bool increments = kernel->buffers[i].role == DG_BUFFER_ACCUMULATE;
-    if (increments && expected->initial[i] == NULL)
-        return;
-#define BASE(k) (increments ? dg_call_buffer_initial(expected, i, (k)) : 0.0)
-    double cross = 0, square = 0;
+    if (c->form == FROM_BUFFERS)
+        return dg_call_buffer_value(c->buffers, i, k);
+    bool increments = expected->kernel->buffers[i].role == DG_BUFFER_ACCUMULATE;
+    double base = increments ? dg_call_buffer_initial(expected, i, k) : 0.0;
+    double change = dg_call_buffer_value(expected, i, k) - base;
+    return c->form == ASSIGNED ? change : base + c->factor * change;
+}
+
+static bool within(double have, double want, double tolerance)
+{
+    return fabs(have - want) <= tolerance * fmax(1.0, fabs(want));   /* NaN: false */
+}
+
+/* Whether got's buffer i is candidate c's, which is not the reference's. */
+static bool fits(const candidate *c, const dg_call_buffers *expected, const dg_call_buffers *got,
+                 int i, double tolerance)
+{
+    /* A change needs what the buffer held before (the grader keeps it, the
+     * fixtures carry it). */
+    if (c->form != FROM_BUFFERS && expected->kernel->buffers[i].role == DG_BUFFER_ACCUMULATE
+        && expected->initial[i] == NULL)
+        return false;
+    bool distinct = false;
     for (size_t k = 0; k < expected->counts[i]; k++) {
-        double want = dg_call_buffer_value(expected, i, k) - BASE(k);
-        cross += want * (dg_call_buffer_value(got, i, k) - BASE(k));
-        square += want * want;
+        double want = candidate_value(c, expected, i, k);
+        if (!within(dg_call_buffer_value(got, i, k), want, tolerance))
+            return false;
+        distinct |= !within(want, dg_call_buffer_value(expected, i, k), tolerance);
     }
-    if (!(square > 0))
-        return;
-    double c = cross / square;
-    for (size_t k = 0; k < expected->counts[i]; k++) {
-        double want = dg_call_buffer_value(expected, i, k) - BASE(k);
-        double have = dg_call_buffer_value(got, i, k) - BASE(k);
-        if (!(fabs(have - c * want) <= 10 * tolerance * fmax(1.0, fabs(c * want))))
-            return;  /* not a constant factor */
+    return distinct;
+}
+
+/* The kernel's own mistakes; true when one was told. Two mistakes can give
+ * the same numbers on a case (both of Adam's corrections are about 1 late
+ * in training): then each that fits is named, none preferred. */
+static bool tell_kernel_mistake(dg_check_result *check, const dg_kernel *kernel,
+                                const dg_kernel_case *kc, const dg_call_buffers *expected,
+                                const dg_call_buffers *got, int i, double tolerance)
+{
+    candidate fitting[DG_KERNEL_MAX_MISTAKES];
+    int which[DG_KERNEL_MAX_MISTAKES], count = 0;
+    for (int m = 0; m < kernel->mistake_count && m < DG_KERNEL_MAX_MISTAKES; m++) {
+        const dg_mistake *mistake = &kernel->mistakes[m];
+        candidate c = { .form = FROM_BUFFERS };
+        if (mistake->factor != NULL) {
+            c = (candidate){ .form = SCALED,
+                             .factor = mistake->factor(i, kc->dims, kc->params) };
+            if (c.factor == 1.0 || !isfinite(c.factor))
+                continue;
+        } else if (dg_call_buffers_has_mistake(expected, m)) {
+            c.buffers = &expected->mistakes[m];
+        } else {
+            continue;
+        }
+        if (fits(&c, expected, got, i, tolerance)) {
+            fitting[count] = c;
+            which[count++] = m;
+        }
     }
-#undef BASE
+    if (count > 1)
+        dg_check_printf(check, "  looks like one of these mistakes, which give the same "
+                        "numbers here:\n");
+    for (int f = 0; f < count; f++) {
+        dg_check_printf(check, count > 1 ? "  - %s" : "  looks like %s",
+                        kernel->mistakes[which[f]].what);
+        if (fitting[f].form == SCALED)
+            dg_check_printf(check, " (every value of %s is %.6g times the expected one)",
+                            kernel->buffers[i].name, fitting[f].factor);
+        dg_check_printf(check, "\n");
+    }
+    return count > 0;
+}
+
+/* Mistakes any kernel can make: = instead of +=, and constant factors. */
+static bool tell_common_mistake(dg_check_result *check, const dg_kernel *kernel,
+                                const dg_kernel_case *kc, const dg_call_buffers *expected,
+                                const dg_call_buffers *got, int i, double tolerance)
+{
+    const char *name = kernel->buffers[i].name;
+    candidate assigned = { .form = ASSIGNED };
+    if (kernel->buffers[i].role == DG_BUFFER_ACCUMULATE
+        && fits(&assigned, expected, got, i, tolerance)) {
+        dg_check_printf(check, "  looks like %s was assigned (=) instead of added to (+=): %s "
+                        "arrives holding values, and a backward pass must add its gradient to "
+                        "them\n", name, name);
+        return true;
+    }
     int batch = 0;
     for (int d = 0; d < kernel->dim_count; d++)
         if (strcmp(kernel->dim_names[d], "N") == 0)
             batch = kc->dims[d];
-    const char *name = kernel->buffers[i].name;
-    if (batch > 1 && fabs(c - batch) < 1e-6 * batch)
-        dg_check_printf(check, "  looks like %s is not divided by the batch size (every value "
-                        "is %d times the expected one)\n", name, batch);
-    else if (batch > 1 && fabs(c - 1.0 / batch) < 1e-6)
-        dg_check_printf(check, "  looks like %s is divided by the batch size once too often "
-                        "(every value is 1/%d of the expected one)\n", name, batch);
-    else if (fabs(c + 1) < 1e-6)
-        dg_check_printf(check, "  looks like the sign of %s is flipped\n", name);
-    else if (fabs(c - 2) < 1e-6 || fabs(c - 0.5) < 1e-6)
-        dg_check_printf(check, "  looks like a factor of 2 is off: every value of %s is %g times "
-                        "the expected one\n", name, c);
-    else if (fabs(c) > 1e-12 && fabs(c - 1) > 1e-6)
-        dg_check_printf(check, "  every value of %s is %.6g times the expected one: a constant "
-                        "factor is off\n", name, c);
+    const double factors[] = { batch, batch > 0 ? 1.0 / batch : 0, -1, 2, 0.5 };
+    for (size_t f = 0; f < sizeof factors / sizeof factors[0]; f++) {
+        candidate scaled = { .form = SCALED, .factor = factors[f] };
+        if ((f < 2 && batch < 2) || !fits(&scaled, expected, got, i, tolerance))
+            continue;
+        if (f == 0)
+            dg_check_printf(check, "  looks like %s is not divided by the batch size (every "
+                            "value is %d times the expected one)\n", name, batch);
+        else if (f == 1)
+            dg_check_printf(check, "  looks like %s is divided by the batch size once too "
+                            "often (every value is 1/%d of the expected one)\n", name, batch);
+        else if (f == 2)
+            dg_check_printf(check, "  looks like the sign of %s is flipped\n", name);
+        else
+            dg_check_printf(check, "  looks like a factor of 2 is off: every value of %s is %g "
+                            "times the expected one\n", name, factors[f]);
+        return true;
+    }
+    return false;
 }
 
-/* A gradient assigned instead of added: got == expected - initial. Said
- * outright when the numbers show it; as a reminder when they cannot (no
- * initial values kept, as in the template's local checks). */
-static void hint_overwrite(dg_check_result *check, const dg_kernel *kernel,
-                           const dg_call_buffers *expected, const dg_call_buffers *got, int i,
-                           double tolerance)
+/* No mistake fits: say what the numbers still show, with no "looks like":
+ * a constant factor nobody named, and for a gradient the rule it may have
+ * broken. */
+static void describe_difference(dg_check_result *check, const dg_kernel *kernel,
+                                const dg_call_buffers *expected, const dg_call_buffers *got,
+                                int i, double tolerance)
 {
     const char *name = kernel->buffers[i].name;
-    if (expected->initial[i] == NULL) {
-        dg_check_printf(check, "  (%s arrives holding values: a backward pass must add its "
-                        "gradient to them, not overwrite them)\n", name);
-        return;
+    bool increments = kernel->buffers[i].role == DG_BUFFER_ACCUMULATE;
+    if (!increments || expected->initial[i] != NULL) {
+        /* The least-squares factor between the changes, then whether it
+         * fits every value. */
+        double cross = 0, square = 0;
+        for (size_t k = 0; k < expected->counts[i]; k++) {
+            double base = increments ? dg_call_buffer_initial(expected, i, k) : 0.0;
+            double want = dg_call_buffer_value(expected, i, k) - base;
+            cross += want * (dg_call_buffer_value(got, i, k) - base);
+            square += want * want;
+        }
+        candidate scaled = { .form = SCALED, .factor = square > 0 ? cross / square : 1 };
+        if (fabs(scaled.factor) > 1e-12 && fabs(scaled.factor - 1) > 1e-6
+            && fits(&scaled, expected, got, i, 10 * tolerance))
+            dg_check_printf(check, "  every value of %s is %.6g times the expected one: a "
+                            "constant factor is off\n", name, scaled.factor);
     }
-    bool assigned = true;
-    for (size_t k = 0; k < expected->counts[i] && assigned; k++) {
-        double added = dg_call_buffer_value(expected, i, k) - dg_call_buffer_initial(expected, i, k);
-        double have = dg_call_buffer_value(got, i, k);
-        assigned = fabs(have - added) <= 10 * tolerance * fmax(1.0, fabs(added));
-    }
-    if (assigned)
-        dg_check_printf(check, "  looks like %s was assigned (=) instead of added to (+=): %s "
-                        "arrives holding values, and a backward pass must add its gradient to "
-                        "them\n", name, name);
-    else
+    if (increments)
         dg_check_printf(check, "  (%s arrives holding values: a backward pass must add its "
                         "gradient to them, not overwrite them)\n", name);
 }
 
+static void diagnose(dg_check_result *check, const dg_kernel *kernel, const dg_kernel_case *kc,
+                     const dg_call_buffers *expected, const dg_call_buffers *got, int i,
+                     double tolerance)
+{
+    if (!tell_kernel_mistake(check, kernel, kc, expected, got, i, tolerance)
+        && !tell_common_mistake(check, kernel, kc, expected, got, i, tolerance))
+        describe_difference(check, kernel, expected, got, i, tolerance);
+}
+
+/* Compares one case; prints the first difference and what it looks like.
+ * Returns whether it passed. */
 static bool compare_case(dg_check_result *check, const dg_kernel *kernel, int case_index,
                          const dg_call_buffers *expected, const dg_call_buffers *got,
                          double tolerance, bool report)
@@ -204,9 +307,7 @@ static bool compare_case(dg_check_result *check, const dg_kernel *kernel, int ca
                                 "zero, the log of 0, or an exp that overflows)\n",
                                 kernel->buffers[i].name);
             else
-                diagnose_scale(check, kernel, kc, expected, got, i, tolerance);
-            if (kernel->buffers[i].role == DG_BUFFER_ACCUMULATE && isfinite(have))
-                hint_overwrite(check, kernel, expected, got, i, tolerance);
+                diagnose(check, kernel, kc, expected, got, i, tolerance);
             return false;
         }
     }

@@ -25,6 +25,13 @@
  * penalty's loss) are zeroed, so reruns differ only by the perturbation.
  * A link's kink kind (kernels.h) names the branch its forward takes along
  * that input; the pairs without one are smooth on the cases' inputs.
+ *
+ * Mistakes (kernels.h) sit next to the cases of their kernel. Those with
+ * `apply` call the kernel's own `call` on changed inputs or parameters
+ * (a transposed weight, bias correction off), never a formula of their
+ * own: this file ships with the student template, and the mistakes are
+ * told by how they change the reference's numbers, not by a second
+ * implementation. They run in the grader only.
  */
 #include "kernels.h"
 
@@ -34,6 +41,8 @@
 #include "nn/optim.h"
 #include "nn/pool.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define R(i) ((nn_real *)buffers[i])
@@ -112,10 +121,77 @@ static nn_status linear_backward_call(void **buffers, const int *d, const double
                               d[LINEAR_O]);
 }
 
+/* Wide and narrow layers, where a weight read as (I, O) instead of (O, I)
+ * gives other numbers at the same addresses; a square one, where I = O
+ * hides any mix-up of the two strides from bounds checkers (W[i*I + o] is
+ * W[i*O + o]) and only the numbers show a transposed read; one of a
+ * realistic size. */
 static const dg_kernel_case linear_cases[] = {
     { .dims = { 2, 3, 4 } },
     { .dims = { 5, 7, 3 } },
+    { .dims = { 3, 5, 5 } },
     { .dims = { 64, 100, 33 } },
+};
+
+/* The weight as a function that indexes it as (I, O) reads it: entry
+ * (o, i) of the result is entry i*O + o of the weight. Freed by the
+ * caller; NULL when out of memory. */
+static nn_real *weight_read_as_in_out(const nn_real *weight, const int *d)
+{
+    int in = d[LINEAR_I], out = d[LINEAR_O];
+    size_t count = (size_t)in * (size_t)out;
+    nn_real *read = malloc(count * sizeof *read);
+    if (read == NULL)
+        return NULL;
+    for (size_t k = 0; k < count; k++)   /* k = o*I + i */
+        read[k] = weight[(k % (size_t)in) * (size_t)out + k / (size_t)in];
+    return read;
+}
+
+static nn_status linear_forward_transposed(void **buffers, const int *d, const double *p,
+                                           nn_rng *rng)
+{
+    nn_real *read = weight_read_as_in_out(CR(2), d);
+    if (read == NULL)
+        return NN_ERR_MEMORY;
+    void *changed[] = { buffers[0], buffers[1], read, buffers[3] };
+    nn_status status = linear_forward_call(changed, d, p, rng);
+    free(read);
+    return status;
+}
+
+/* The backward of the same mistake reads the weight for dx the same way
+ * and writes dweight in the same wrong layout: what belongs at (o, i) is
+ * added at i*O + o. */
+static nn_status linear_backward_transposed(void **buffers, const int *d, const double *p,
+                                            nn_rng *rng)
+{
+    int in = d[LINEAR_I], out = d[LINEAR_O];
+    nn_real *read = weight_read_as_in_out(CR(5), d);
+    nn_real *added = calloc((size_t)in * (size_t)out, sizeof *added);
+    nn_status status = NN_ERR_MEMORY;
+    if (read != NULL && added != NULL) {
+        void *changed[] = { buffers[0], added, buffers[2], buffers[3], buffers[4], read };
+        status = linear_backward_call(changed, d, p, rng);
+        for (int o = 0; o < out; o++)
+            for (int i = 0; i < in; i++)
+                R(1)[(size_t)i * out + o] += added[(size_t)o * in + i];
+    }
+    free(read);
+    free(added);
+    return status;
+}
+
+static const dg_mistake linear_forward_mistakes[] = {
+    { .what = "the weight is read transposed: indexed as (I, O), where its layout is (O, I) "
+              "with entry [o, i] at o*I + i",
+      .apply = linear_forward_transposed },
+};
+
+static const dg_mistake linear_backward_mistakes[] = {
+    { .what = "the weight is indexed transposed: as (I, O), where its layout (and dweight's) "
+              "is (O, I) with entry [o, i] at o*I + i",
+      .apply = linear_backward_transposed },
 };
 
 /* ---- elementwise activations: dims { count } -------------------------------- */
@@ -291,6 +367,49 @@ static const dg_kernel_case dropout_backward_cases[] = {
     { .dims = { 4099 }, .params = { 0.1 } },
 };
 
+/* Plain instead of inverted dropout: kept values stay x (mask 1), which is
+ * the reference's out and mask times 1 - p, in training only. */
+static double dropout_forward_unscaled(int buffer, const int *d, const double *p)
+{
+    (void)d;
+    return (buffer == 0 || buffer == 1) && flag(p[1]) ? 1.0 - p[0] : 1.0;
+}
+
+/* Eval mode run as training: the mask a training call draws. */
+static nn_status dropout_forward_in_eval(void **buffers, const int *d, const double *p,
+                                         nn_rng *rng)
+{
+    if (flag(p[1]))
+        return NN_ERR_ARGUMENT;   /* a training case: nothing to tell */
+    double training[DG_KERNEL_MAX_PARAMS];
+    memcpy(training, p, sizeof training);
+    training[1] = 1;
+    return dropout_forward_call(buffers, d, training, rng);
+}
+
+/* dout passed where a value was kept, unscaled: the mask's 1 / (1 - p)
+ * left out, so dx gets 1 - p times what it should. */
+static double dropout_backward_unscaled(int buffer, const int *d, const double *p)
+{
+    (void)d;
+    return buffer == 0 ? 1.0 - p[0] : 1.0;
+}
+
+static const dg_mistake dropout_forward_mistakes[] = {
+    { .what = "the kept values are not scaled by 1 / (1 - p): inverted dropout scales them "
+              "(and the mask) in training, so that eval mode is the identity",
+      .factor = dropout_forward_unscaled },
+    { .what = "dropout is applied in eval mode, where it must be the identity (out = x, "
+              "mask 1)",
+      .apply = dropout_forward_in_eval },
+};
+
+static const dg_mistake dropout_backward_mistakes[] = {
+    { .what = "dx is not scaled by 1 / (1 - p) where a value was kept: dx = dout * mask, and "
+              "the mask holds 0 or 1 / (1 - p)",
+      .factor = dropout_backward_unscaled },
+};
+
 /* ---- batchnorm: dims { N, C, S }, params { momentum, epsilon, training } ------ */
 
 enum { BN_N, BN_C, BN_S };
@@ -357,6 +476,45 @@ static const dg_kernel_case batchnorm_backward_cases[] = {
     { .dims = { 3, 2, 6 }, .params = { 0 } },
     { .dims = { 64, 32, 1 }, .params = { 1 } },
     { .dims = { 8, 4, 49 }, .params = { 1 } },
+};
+
+/* An eval case computed as in training: the batch's statistics normalise x
+ * (and the running ones move). */
+static nn_status batchnorm_forward_in_eval(void **buffers, const int *d, const double *p,
+                                           nn_rng *rng)
+{
+    if (flag(p[2]))
+        return NN_ERR_ARGUMENT;
+    double training[DG_KERNEL_MAX_PARAMS];
+    memcpy(training, p, sizeof training);
+    training[2] = 1;
+    return batchnorm_forward_call(buffers, d, training, rng);
+}
+
+/* An eval case differentiated as in training, through statistics that are
+ * constants there. */
+static nn_status batchnorm_backward_in_eval(void **buffers, const int *d, const double *p,
+                                            nn_rng *rng)
+{
+    if (flag(p[0]))
+        return NN_ERR_ARGUMENT;
+    double training[DG_KERNEL_MAX_PARAMS];
+    memcpy(training, p, sizeof training);
+    training[0] = 1;
+    return batchnorm_backward_call(buffers, d, training, rng);
+}
+
+static const dg_mistake batchnorm_forward_mistakes[] = {
+    { .what = "eval mode normalises with the batch's statistics: there the running mean and "
+              "variance are used, so that an example's output does not depend on the rest of "
+              "the batch",
+      .apply = batchnorm_forward_in_eval },
+};
+
+static const dg_mistake batchnorm_backward_mistakes[] = {
+    { .what = "eval mode differentiates through the batch's statistics: there they are "
+              "constants and dx = dout * gamma * inv_std",
+      .apply = batchnorm_backward_in_eval },
 };
 
 /* ---- flatten: dims { N, C, H, W } ------------------------------------------- */
@@ -451,6 +609,34 @@ static const dg_kernel_case loss_backward_cases[] = {
     { .dims = { 4099 }, .params = { 3 } },
 };
 
+/* A mean's 1/count left out: the loss (or its gradient, buffer 0) is count
+ * times too large. */
+static double loss_not_averaged(int buffer, const int *d, const double *p)
+{
+    (void)p;
+    return buffer == 0 ? (double)d[0] : 1.0;
+}
+
+/* A backward that never multiplies by its scale (params[0]). */
+static double scale_ignored(int buffer, const int *d, const double *p)
+{
+    (void)d;
+    return buffer == 0 && p[0] != 0 ? 1.0 / p[0] : 1.0;
+}
+
+static const dg_mistake loss_forward_mistakes[] = {
+    { .what = "the loss is summed instead of averaged: it is the mean over the count values",
+      .factor = loss_not_averaged },
+};
+
+static const dg_mistake loss_backward_mistakes[] = {
+    { .what = "the 1/count of the mean is missing: the loss averages over the count values, "
+              "and so does its gradient",
+      .factor = loss_not_averaged },
+    { .what = "the scale argument is ignored: the gradient must be multiplied by it",
+      .factor = scale_ignored },
+};
+
 /* ---- softmax cross-entropy: dims { N, C, S } --------------------------------- */
 
 enum { SCE_N, SCE_C, SCE_S };
@@ -495,6 +681,28 @@ static const dg_kernel_case sce_backward_cases[] = {
     { .dims = { 2, 3, 1 }, .params = { 1 } },
     { .dims = { 3, 5, 6 }, .params = { 0.5 } },
     { .dims = { 64, 10, 1 }, .params = { 2 } },
+};
+
+/* The mean over the N*S labelled positions taken as a sum: the loss (or
+ * dlogits, buffer 0 either way) N*S times too large. */
+static double sce_not_averaged(int buffer, const int *d, const double *p)
+{
+    (void)p;
+    return buffer == 0 ? (double)d[SCE_N] * d[SCE_S] : 1.0;
+}
+
+static const dg_mistake sce_forward_mistakes[] = {
+    { .what = "the loss is summed instead of averaged: it is the mean over the N*S labelled "
+              "positions",
+      .factor = sce_not_averaged },
+};
+
+static const dg_mistake sce_backward_mistakes[] = {
+    { .what = "the 1/(N*S) of the mean is missing: the loss averages over the N*S labelled "
+              "positions, and so does its gradient",
+      .factor = sce_not_averaged },
+    { .what = "the scale argument is ignored: the gradient must be multiplied by it",
+      .factor = scale_ignored },
 };
 
 /* ---- optimizers: dims { count } (Adam: { count, step }) ---------------------- */
@@ -548,6 +756,68 @@ static const dg_kernel_case adam_cases[] = {
     { .dims = { 6, 1 }, .params = { 1e-3, 0.9, 0.999, 1e-8, 0, 0, 1 } },
     { .dims = { 37, 10 }, .params = { 1e-2, 0.8, 0.99, 1e-6, 0.01, 0, 0 } },
     { .dims = { 10007, 1000 }, .params = { 1e-3, 0.9, 0.999, 1e-8, 0.01, 1, 1 } },
+};
+
+enum { ADAM_LR, ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON, ADAM_DECAY, ADAM_DECOUPLED,
+       ADAM_CORRECTION };
+
+/* Adam as if bias_correction were off. */
+static nn_status adam_uncorrected(void **buffers, const int *d, const double *p, nn_rng *rng)
+{
+    double changed[DG_KERNEL_MAX_PARAMS];
+    memcpy(changed, p, sizeof changed);
+    changed[ADAM_CORRECTION] = 0;
+    return adam_call(buffers, d, changed, rng);
+}
+
+/* One of the two corrections left out, told through the uncorrected step
+ * with other parameters. With c1 = 1 - b1^t and c2 = 1 - b2^t the step is
+ *   lr/c1 * m / (sqrt(v)/sqrt(c2) + eps).
+ * Without c2 it is lr' m / (sqrt(v) + eps) with lr' = lr/c1; without c1 it
+ * is lr' m / (sqrt(v) + eps') with lr' = lr sqrt(c2), eps' = eps sqrt(c2).
+ * Decoupled decay shrinks w by lr wd, so wd' = wd lr / lr' keeps it. */
+static nn_status adam_half_corrected(void **buffers, const int *d, const double *p, nn_rng *rng,
+                                     bool first_left_out)
+{
+    if (!flag(p[ADAM_CORRECTION]))
+        return NN_ERR_ARGUMENT;
+    double c1 = 1.0 - pow(p[ADAM_BETA1], d[1]), c2 = 1.0 - pow(p[ADAM_BETA2], d[1]);
+    double changed[DG_KERNEL_MAX_PARAMS];
+    memcpy(changed, p, sizeof changed);
+    changed[ADAM_CORRECTION] = 0;
+    if (first_left_out) {
+        changed[ADAM_LR] = p[ADAM_LR] * sqrt(c2);
+        changed[ADAM_EPSILON] = p[ADAM_EPSILON] * sqrt(c2);
+    } else {
+        changed[ADAM_LR] = p[ADAM_LR] / c1;
+    }
+    if (flag(p[ADAM_DECOUPLED]))
+        changed[ADAM_DECAY] = p[ADAM_DECAY] * p[ADAM_LR] / changed[ADAM_LR];
+    return adam_call(buffers, d, changed, rng);
+}
+
+static nn_status adam_first_uncorrected(void **buffers, const int *d, const double *p,
+                                        nn_rng *rng)
+{
+    return adam_half_corrected(buffers, d, p, rng, true);
+}
+
+static nn_status adam_second_uncorrected(void **buffers, const int *d, const double *p,
+                                         nn_rng *rng)
+{
+    return adam_half_corrected(buffers, d, p, rng, false);
+}
+
+static const dg_mistake adam_mistakes[] = {
+    { .what = "the bias correction is left out: the step uses m and v where m / (1 - beta1^t) "
+              "and v / (1 - beta2^t) belong",
+      .apply = adam_uncorrected },
+    { .what = "the second moment's bias correction is left out: sqrt(v) is used where "
+              "sqrt(v / (1 - beta2^t)) belongs",
+      .apply = adam_second_uncorrected },
+    { .what = "the first moment's bias correction is left out: m is used where "
+              "m / (1 - beta1^t) belongs",
+      .apply = adam_first_uncorrected },
 };
 
 /* ---- L2 penalty: dims { count }, params { lambda } --------------------------- */
@@ -698,6 +968,7 @@ static const dg_kernel_case max_pool_cases[] = {
 /* ---- the table --------------------------------------------------------------- */
 
 #define CASES(array) .case_count = (int)(sizeof array / sizeof array[0]), .cases = array
+#define MISTAKES(array) .mistake_count = (int)(sizeof array / sizeof array[0]), .mistakes = array
 
 #define COUNT_DIMS .dim_count = 1, .dim_names = { "count" }
 
@@ -733,7 +1004,7 @@ static const dg_kernel_case max_pool_cases[] = {
         .buffers = { LOSS_OUT, IN(pred, pred_fill, "(count)"),                        \
                      IN("target", target_fill, "(count)") },                          \
         .sizes = loss_forward_sizes, .call = stem##_forward_call,                     \
-        CASES(loss_forward_cases),                                                    \
+        CASES(loss_forward_cases), MISTAKES(loss_forward_mistakes),                   \
     },                                                                                \
     {                                                                                 \
         .unit = unit_, .function = "nn_" unit_ "_backward",                           \
@@ -742,7 +1013,7 @@ static const dg_kernel_case max_pool_cases[] = {
         .buffers = { ACC("d" pred, "(count)"), IN(pred, pred_fill, "(count)"),        \
                      IN("target", target_fill, "(count)") },                          \
         .sizes = same_sizes_3, .call = stem##_backward_call,                          \
-        CASES(loss_backward_cases),                                                   \
+        CASES(loss_backward_cases), MISTAKES(loss_backward_mistakes),                 \
     }
 
 const dg_kernel dg_kernels[] = {
@@ -757,6 +1028,7 @@ const dg_kernel dg_kernels[] = {
             IN("bias", DG_FILL_NORMAL, "(O)"),
         },
         .sizes = linear_forward_sizes, .call = linear_forward_call, CASES(linear_cases),
+        MISTAKES(linear_forward_mistakes),
     },
     {
         .unit = "linear", .function = "nn_linear_backward",
@@ -771,6 +1043,7 @@ const dg_kernel dg_kernels[] = {
             IN("weight", DG_FILL_NORMAL, "(O, I)"),
         },
         .sizes = linear_backward_sizes, .call = linear_backward_call, CASES(linear_cases),
+        MISTAKES(linear_backward_mistakes),
     },
 
     ACTIVATION(relu, "x", DG_FILL_NORMAL, NO_PARAMS, elementwise_cases),
@@ -835,6 +1108,7 @@ const dg_kernel dg_kernels[] = {
             IN("x", DG_FILL_NORMAL, "(count)"),
         },
         .sizes = same_sizes_3, .call = dropout_forward_call, CASES(dropout_forward_cases),
+        MISTAKES(dropout_forward_mistakes),
     },
     {
         .unit = "dropout", .function = "nn_dropout_backward",
@@ -848,6 +1122,7 @@ const dg_kernel dg_kernels[] = {
             { "mask", DG_BUFFER_INPUT, DG_BUFFER_REAL, DG_FILL_DROPOUT_MASK, 0, "(count)" },
         },
         .sizes = same_sizes_3, .call = dropout_backward_call, CASES(dropout_backward_cases),
+        MISTAKES(dropout_backward_mistakes),
     },
 
     {
@@ -866,7 +1141,7 @@ const dg_kernel dg_kernels[] = {
             STATE("running_var", DG_FILL_POSITIVE, "(C)"),
         },
         .sizes = batchnorm_forward_sizes, .call = batchnorm_forward_call,
-        CASES(batchnorm_cases),
+        CASES(batchnorm_cases), MISTAKES(batchnorm_forward_mistakes),
     },
     {
         .unit = "batchnorm", .function = "nn_batchnorm_backward",
@@ -884,7 +1159,7 @@ const dg_kernel dg_kernels[] = {
             IN("gamma", DG_FILL_POSITIVE, "(C)"),
         },
         .sizes = batchnorm_backward_sizes, .call = batchnorm_backward_call,
-        CASES(batchnorm_backward_cases),
+        CASES(batchnorm_backward_cases), MISTAKES(batchnorm_backward_mistakes),
     },
 
     {
@@ -919,6 +1194,7 @@ const dg_kernel dg_kernels[] = {
             { "labels", DG_BUFFER_INPUT, DG_BUFFER_INT, DG_FILL_LABELS, SCE_C, "(N, S)" },
         },
         .sizes = sce_forward_sizes, .call = sce_forward_call, CASES(sce_forward_cases),
+        MISTAKES(sce_forward_mistakes),
     },
     {
         .unit = "softmax_cross_entropy", .function = "nn_softmax_cross_entropy_backward",
@@ -931,6 +1207,7 @@ const dg_kernel dg_kernels[] = {
             { "labels", DG_BUFFER_INPUT, DG_BUFFER_INT, DG_FILL_LABELS, SCE_C, "(N, S)" },
         },
         .sizes = sce_backward_sizes, .call = sce_backward_call, CASES(sce_backward_cases),
+        MISTAKES(sce_backward_mistakes),
     },
 
     {
@@ -973,7 +1250,7 @@ const dg_kernel dg_kernels[] = {
             STATE("second_moment", DG_FILL_POSITIVE, "(count)"),
             IN("grad", DG_FILL_NORMAL, "(count)"),
         },
-        .sizes = same_sizes_4, .call = adam_call, CASES(adam_cases),
+        .sizes = same_sizes_4, .call = adam_call, CASES(adam_cases), MISTAKES(adam_mistakes),
     },
 
     {

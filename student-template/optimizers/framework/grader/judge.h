@@ -25,9 +25,12 @@ typedef struct dg_coordinate {
 } dg_coordinate;
 
 /* Judges the answer to a compare request over kernel's cases; expected[c]
- * holds every buffer after the reference ran on case c. Sets the outcome,
- * the score (all or nothing) and the messages. An error return means the
- * judge itself could not work (memory). */
+ * holds every buffer after the reference ran on case c, and, where kept,
+ * what the gradients held before (initial) and what the kernel's mistakes
+ * leave (mistakes; see kernel_call.h): with them a failure is told as the
+ * mistake its numbers show. Sets the outcome, the score (all or nothing)
+ * and the messages. An error return means the judge itself could not work
+ * (memory). */
 nn_status dg_judge_compare(dg_check_result *check, const dg_kernel *kernel,
                            const dg_call_buffers *expected, const void *response,
                            size_t response_size, double tolerance, nn_error *err);

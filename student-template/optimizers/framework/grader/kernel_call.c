@@ -1,10 +1,13 @@
 /*
- * kernel_call.c - allocating, filling and moving the buffers of a call.
+ * kernel_call.c - allocating, filling and moving the buffers of a call,
+ * and the expected values of a call as the template's fixtures hold them.
  */
 #include "kernel_call.h"
 
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +52,12 @@ nn_status dg_call_buffers_new(dg_call_buffers *buffers, const dg_kernel *kernel,
 
 void dg_call_buffers_release(dg_call_buffers *buffers)
 {
+    if (buffers->mistakes != NULL) {
+        for (int m = 0; m < buffers->kernel->mistake_count; m++)
+            dg_call_buffers_release(&buffers->mistakes[m]);
+        free(buffers->mistakes);
+        buffers->mistakes = NULL;
+    }
     for (int i = 0; i < DG_KERNEL_MAX_BUFFERS; i++) {
         free(buffers->data[i]);
         free(buffers->initial[i]);
@@ -169,4 +178,124 @@ double dg_call_buffer_value(const dg_call_buffers *buffers, int i, size_t index)
 size_t dg_call_buffer_bytes(const dg_call_buffers *buffers, int i)
 {
     return buffers->counts[i] * element_size(buffers->kernel->buffers[i].type);
+}
+
+bool dg_call_buffers_has_mistake(const dg_call_buffers *buffers, int m)
+{
+    return buffers->mistakes != NULL && m >= 0 && m < buffers->kernel->mistake_count
+           && buffers->mistakes[m].data[0] != NULL;
+}
+
+/* A counted array of count values of the given type at data. */
+static void put_typed(dg_writer *writer, dg_buffer_type type, const void *data, size_t count)
+{
+    switch (type) {
+    case DG_BUFFER_REAL: dg_put_reals(writer, data, count); break;
+    case DG_BUFFER_INT: dg_put_ints(writer, data, count); break;
+    case DG_BUFFER_DOUBLE: dg_put_doubles(writer, data, count); break;
+    }
+}
+
+static void get_typed(dg_reader *reader, dg_buffer_type type, void *data, size_t count)
+{
+    switch (type) {
+    case DG_BUFFER_REAL: dg_get_reals(reader, data, count); break;
+    case DG_BUFFER_INT: dg_get_ints(reader, data, count); break;
+    case DG_BUFFER_DOUBLE: dg_get_doubles(reader, data, count); break;
+    }
+}
+
+/* A flag of the stream that must be 0 or 1. */
+static bool get_flag(dg_reader *reader)
+{
+    uint32_t flag = dg_get_u32(reader);
+    if (flag > 1 && !reader->failed) {
+        reader->failed = true;
+        snprintf(reader->problem, sizeof reader->problem, "a flag reads %u at byte %zu",
+                 (unsigned)flag, reader->offset);
+    }
+    return flag == 1;
+}
+
+void dg_call_buffers_put_expected(dg_writer *writer, const dg_call_buffers *buffers)
+{
+    const dg_kernel *kernel = buffers->kernel;
+    for (int i = 0; i < kernel->buffer_count; i++)
+        if (dg_buffer_is_result(kernel->buffers[i].role))
+            dg_call_buffer_put(writer, buffers, i);
+    for (int i = 0; i < kernel->buffer_count; i++) {
+        if (kernel->buffers[i].role != DG_BUFFER_ACCUMULATE)
+            continue;
+        dg_put_u32(writer, buffers->initial[i] != NULL);
+        if (buffers->initial[i] != NULL)
+            put_typed(writer, kernel->buffers[i].type, buffers->initial[i], buffers->counts[i]);
+    }
+    /* A mistake's buffer that is the reference's (Adam's moments, when only
+     * the step is wrong) travels as a flag alone. */
+    dg_put_u32(writer, (uint32_t)kernel->mistake_count);
+    for (int m = 0; m < kernel->mistake_count; m++) {
+        bool kept = dg_call_buffers_has_mistake(buffers, m);
+        dg_put_u32(writer, kept);
+        for (int i = 0; kept && i < kernel->buffer_count; i++) {
+            if (!dg_buffer_is_result(kernel->buffers[i].role))
+                continue;
+            bool differs = memcmp(buffers->mistakes[m].data[i], buffers->data[i],
+                                  dg_call_buffer_bytes(buffers, i)) != 0;
+            dg_put_u32(writer, differs);
+            if (differs)
+                dg_call_buffer_put(writer, &buffers->mistakes[m], i);
+        }
+    }
+}
+
+nn_status dg_call_buffers_get_expected(dg_reader *reader, dg_call_buffers *buffers,
+                                       const dg_kernel_case *kernel_case, nn_error *err)
+{
+    const dg_kernel *kernel = buffers->kernel;
+    for (int i = 0; i < kernel->buffer_count; i++)
+        if (dg_buffer_is_result(kernel->buffers[i].role))
+            dg_call_buffer_get(reader, buffers, i);
+    for (int i = 0; i < kernel->buffer_count && !reader->failed; i++) {
+        if (kernel->buffers[i].role != DG_BUFFER_ACCUMULATE || !get_flag(reader))
+            continue;
+        size_t bytes = dg_call_buffer_bytes(buffers, i);
+        free(buffers->initial[i]);
+        buffers->initial[i] = malloc(bytes ? bytes : 1);
+        if (buffers->initial[i] == NULL)
+            return nn_error_set(err, NN_ERR_MEMORY, "out of memory");
+        get_typed(reader, kernel->buffers[i].type, buffers->initial[i], buffers->counts[i]);
+    }
+    uint32_t count = dg_get_u32(reader);
+    if (reader->failed)
+        return NN_OK;
+    if (count != (uint32_t)kernel->mistake_count) {
+        reader->failed = true;
+        snprintf(reader->problem, sizeof reader->problem, "%u mistakes of %s, the table has %d",
+                 (unsigned)count, kernel->function, kernel->mistake_count);
+        return NN_OK;
+    }
+    if (count == 0 || buffers->mistakes != NULL)
+        return NN_OK;
+    buffers->mistakes = calloc(count, sizeof *buffers->mistakes);
+    if (buffers->mistakes == NULL)
+        return nn_error_set(err, NN_ERR_MEMORY, "out of memory");
+    for (uint32_t m = 0; m < count && !reader->failed; m++) {
+        if (!get_flag(reader))
+            continue;
+        /* The sizes were bounded when buffers was made for this case. */
+        nn_status status = dg_call_buffers_new(&buffers->mistakes[m], kernel, kernel_case,
+                                               SIZE_MAX, err);
+        if (status != NN_OK)
+            return status;
+        for (int i = 0; i < kernel->buffer_count; i++) {
+            if (!dg_buffer_is_result(kernel->buffers[i].role))
+                continue;
+            if (get_flag(reader))
+                dg_call_buffer_get(reader, &buffers->mistakes[m], i);
+            else
+                memcpy(buffers->mistakes[m].data[i], buffers->data[i],
+                       dg_call_buffer_bytes(buffers, i));
+        }
+    }
+    return NN_OK;
 }

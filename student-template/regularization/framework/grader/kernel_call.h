@@ -18,6 +18,12 @@ typedef struct dg_call_buffers {
      * it (the grader's expected values do; NULL otherwise): it lets the
      * judge tell "assigned instead of added" from other mistakes. */
     void *initial[DG_KERNEL_MAX_BUFFERS];
+    /* What each of the kernel's mistakes (kernels.h) leaves after the same
+     * call, when the caller computed them (the grader, request.c) or read
+     * them (the template, from its fixtures); NULL when none were kept.
+     * mistakes[m] holds no data when mistake m has no `apply`, does not
+     * apply to the case, or gives the reference's own numbers. */
+    struct dg_call_buffers *mistakes;
 } dg_call_buffers;
 
 /* Allocates every buffer of kernel for the case; refuses sizes over
@@ -53,5 +59,18 @@ double dg_call_buffer_initial(const dg_call_buffers *buffers, int i, size_t inde
 
 /* Reads the value at index as a double, whatever the buffer's type. */
 double dg_call_buffer_value(const dg_call_buffers *buffers, int i, size_t index);
+
+/* Whether mistake m's buffers were kept (see `mistakes` above). */
+bool dg_call_buffers_has_mistake(const dg_call_buffers *buffers, int m);
+
+/* The expected values of one case as the student template's fixtures hold
+ * them, for the judge to work there as in the grader: every result
+ * buffer, the initial values of the ACCUMULATE buffers (a flag first),
+ * then for each of the kernel's mistakes a flag and, if kept, its result
+ * buffers (each a flag first: 0 when it is the reference's). get fills buffers made by dg_call_buffers_new for the case;
+ * a damaged stream fails the reader (reader->failed). */
+void dg_call_buffers_put_expected(dg_writer *writer, const dg_call_buffers *buffers);
+nn_status dg_call_buffers_get_expected(dg_reader *reader, dg_call_buffers *buffers,
+                                       const dg_kernel_case *kernel_case, nn_error *err);
 
 #endif

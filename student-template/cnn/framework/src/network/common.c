@@ -92,6 +92,7 @@ nn_status nn_layer_alloc(nn_layer **out, size_t struct_size, const nn_layer_ops 
     layer->output_size = nn_shape_size(output_shape);
     layer->field_kernel = 1;
     layer->field_stride = 1;
+    layer->planned = spec->plan_only;
     *out = layer;
     return NN_OK;
 }
@@ -105,9 +106,12 @@ nn_status nn_layer_add_parameter(nn_layer *layer, const char *name, const nn_sha
     int i = layer->parameter_count;
     size_t count = nn_shape_size(shape);
     nn_parameter *parameter = &layer->parameters[i];
-    parameter->value = calloc(count, sizeof(nn_real));
-    parameter->grad = calloc(count, sizeof(nn_real));
-    if (parameter->value == NULL || parameter->grad == NULL) {
+    /* A planned layer is measured, never run: the count without arrays. */
+    if (!layer->planned) {
+        parameter->value = calloc(count, sizeof(nn_real));
+        parameter->grad = calloc(count, sizeof(nn_real));
+    }
+    if (!layer->planned && (parameter->value == NULL || parameter->grad == NULL)) {
         free(parameter->value);
         free(parameter->grad);
         return nn_error_set(err, NN_ERR_MEMORY, "layer %s: out of memory for %s (%zu values)",
@@ -127,8 +131,9 @@ nn_status nn_layer_add_buffer(nn_layer *layer, const char *name, size_t count, n
         return nn_error_set(err, NN_ERR_ARGUMENT, "layer %s: more than %d buffers", layer->name,
                             NN_LAYER_MAX_BUFFERS);
     int i = layer->buffer_count;
-    layer->buffers[i] = calloc(count, sizeof(nn_real));
-    if (layer->buffers[i] == NULL)
+    if (!layer->planned)
+        layer->buffers[i] = calloc(count, sizeof(nn_real));
+    if (!layer->planned && layer->buffers[i] == NULL)
         return nn_error_set(err, NN_ERR_MEMORY, "layer %s: out of memory for %s", layer->name,
                             name);
     layer->buffer_sizes[i] = count;

@@ -140,7 +140,7 @@ static nn_status window_create(nn_layer **out, const nn_model_spec *model,
     layer->field_kernel = kernel;
     layer->field_stride = stride;
     layer->flops = (double)layer->output_size * kernel * kernel;
-    if (is_max) {
+    if (is_max && !layer->planned) {
         self->argmax = malloc((size_t)max_batch * layer->output_size * sizeof(int));
         if (self->argmax == NULL) {
             pool_destroy(layer);

@@ -212,6 +212,7 @@ typedef struct reader {
     bool stream_ended;      /* inflate has checked the gzip trailer */
     bool stream_failed;     /* an error came from the stream, not the content */
     size_t offset;          /* uncompressed bytes delivered so far */
+    size_t read_limit;      /* of content, for check_intact() */
     uLong lag_crc;          /* CRC of the delivered bytes but the last tail_size */
     unsigned char tail[4];  /* the last bytes delivered */
     size_t tail_size;
@@ -334,13 +335,13 @@ static nn_status get_u32(reader *r, uint32_t *value, const char *what, nn_error 
 /* Reads the rest of the stream: NN_OK if the file is intact (a complete
  * gzip stream whose content, when `inner`, ends with the CRC of what
  * precedes it), otherwise the damage, in err. Gives up, calling the file
- * intact, after 1 GiB: no weights file is that big, and a zip bomb is not
- * worth more. */
+ * intact, after r->read_limit bytes of content: a file for a model many
+ * times larger than this one is not worth decompressing whole, and a gzip
+ * bomb (a small file of gigabytes of zeros) costs no more than that. */
 static nn_status check_intact(reader *r, bool inner, nn_error *err)
 {
     unsigned char chunk[4096];
-    size_t limit = (size_t)1 << 30;
-    while (!r->stream_ended && r->offset < limit) {
+    while (!r->stream_ended && r->offset < r->read_limit) {
         size_t got;
         int result = inflate_some(r, chunk, sizeof chunk, &got);
         track(r, chunk, got);
@@ -531,6 +532,17 @@ static nn_status read_all(reader *r, weights_entry *entries, size_t count, nn_re
     return check_end(r, err);
 }
 
+/* The content of this network's own weights file is a known size; one 16
+ * times larger, plus 1 MiB, is read to its end at most. */
+static size_t read_limit(const weights_entry *entries, size_t count)
+{
+    size_t size = 8 + 4 + 4 + 4;   /* magic, version, count, CRC */
+    for (size_t i = 0; i < count; i++)
+        size += 2 + strlen(entries[i].name) + 1 + 4 * (size_t)entries[i].shape.rank
+                + 4 * entries[i].count;
+    return 16 * size + ((size_t)1 << 20);
+}
+
 static nn_status open_reader(reader *r, const char *path, nn_error *err)
 {
     r->path = path;
@@ -579,6 +591,7 @@ nn_status nn_weights_load(nn_network *network, const char *path, nn_error *err)
     status = open_reader(r, path, err);
     if (status != NN_OK)
         goto out_free_staging;
+    r->read_limit = read_limit(entries, count);
     status = read_all(r, entries, count, staging, err);
     inflateEnd(&r->stream);
     fclose(r->file);

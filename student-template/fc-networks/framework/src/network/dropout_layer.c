@@ -58,8 +58,9 @@ static nn_status dropout_create(nn_layer **out, const nn_model_spec *model,
         return status;
     dropout_layer *self = (dropout_layer *)layer;
     self->p = (nn_real)p;
-    self->mask = calloc((size_t)max_batch * layer->input_size, sizeof(nn_real));
-    if (self->mask == NULL) {
+    if (!layer->planned)
+        self->mask = calloc((size_t)max_batch * layer->input_size, sizeof(nn_real));
+    if (!layer->planned && self->mask == NULL) {
         dropout_destroy(layer);
         return nn_layer_spec_error(err, NN_ERR_MEMORY, model, spec, "out of memory for the mask");
     }

@@ -86,15 +86,18 @@ static nn_status batchnorm_create(nn_layer **out, const nn_model_spec *model,
         status = nn_layer_add_buffer(layer, "running_mean", (size_t)self->channels, err);
     if (status == NN_OK)
         status = nn_layer_add_buffer(layer, "running_var", (size_t)self->channels, err);
-    self->saved_mean = calloc((size_t)self->channels, sizeof(nn_real));
-    self->saved_inv_std = calloc((size_t)self->channels, sizeof(nn_real));
-    if (status == NN_OK && (self->saved_mean == NULL || self->saved_inv_std == NULL))
+    if (!layer->planned) {
+        self->saved_mean = calloc((size_t)self->channels, sizeof(nn_real));
+        self->saved_inv_std = calloc((size_t)self->channels, sizeof(nn_real));
+    }
+    if (status == NN_OK && !layer->planned
+        && (self->saved_mean == NULL || self->saved_inv_std == NULL))
         status = nn_layer_spec_error(err, NN_ERR_MEMORY, model, spec, "out of memory");
     if (status != NN_OK) {
         batchnorm_destroy(layer);
         return status;
     }
-    for (int c = 0; c < self->channels; c++) {
+    for (int c = 0; c < self->channels && !layer->planned; c++) {
         layer->parameters[0].value[c] = 1;  /* gamma: start as the identity */
         layer->buffers[1][c] = 1;           /* running variance, as PyTorch */
     }

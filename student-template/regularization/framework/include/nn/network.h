@@ -53,6 +53,10 @@ typedef struct nn_layer_spec {
     int line, column;      /* of the layer's entry in the spec */
     int option_count;
     nn_spec_option options[NN_SPEC_MAX_OPTIONS];
+    /* Set only by nn_network_plan_spec() on its private copy of the
+     * spec: the layer is built with its shapes, parameter shapes and
+     * FLOPs but without any array (see nn_layer.planned). */
+    bool plan_only;
 } nn_layer_spec;
 
 typedef enum nn_loss_kind {
@@ -163,6 +167,12 @@ struct nn_layer {
     int field_kernel;
     double field_stride;
     bool field_global;
+    /* Built from a plan_only spec: parameters[p].count and the shapes are
+     * set, but no value, gradient, buffer or workspace array exists (all
+     * NULL), and nothing was initialised. Such a layer is only measured
+     * and destroyed, never run. Constructors skip their allocations and
+     * initialisation when this is set; nn_layer_alloc() sets it. */
+    bool planned;
 };
 
 /* A layer type: its spec name, allowed option keys and constructor. */
@@ -226,6 +236,37 @@ nn_status nn_network_loss(nn_network *network, double *loss, const int *labels,
  * every layer, adding into the parameters' gradients. */
 nn_status nn_network_backward(nn_network *network, int batch, nn_error *err);
 void nn_network_zero_grad(nn_network *network);
+
+/* ---- sizing a network before building it --------------------------------
+ * A spec from an untrusted source (a student's submitted model) may ask for
+ * a linear layer of 10^12 weights. nn_network_plan_spec() builds every
+ * layer of the spec in plan mode (nn_layer.planned: shapes, parameter shapes and
+ * FLOPs, no arrays), adds up what the network would hold, and checks the
+ * limits after each layer, before the next is even planned: the first
+ * limit crossed is refused (NN_ERR_ARGUMENT) at that layer's line and
+ * column in the spec. A spec whose layers do not fit together fails as
+ * nn_network_new() would. Nothing larger than a layer's small struct is
+ * ever allocated. */
+typedef struct nn_network_limits {
+    size_t max_parameters;   /* trainable scalars plus saved buffers; 0: no limit */
+    double max_flops;        /* forward FLOPs per sample (as nn_layer.flops); 0: no limit */
+    size_t max_activations;  /* values of the input and every layer output, per
+                                sample; 0: no limit */
+} nn_network_limits;
+
+typedef struct nn_network_plan {
+    int layer_count;
+    size_t parameters;       /* trainable scalars */
+    size_t buffers;          /* saved but not trained (batch norm's statistics) */
+    double flops;            /* forward, per sample */
+    size_t activations;      /* values of the input and every layer output, per sample */
+    nn_shape output_shape;   /* of the last layer, one sample */
+} nn_network_plan;
+
+/* limits may be NULL (no limits). On failure *out holds the sums up to
+ * the layer that failed. */
+nn_status nn_network_plan_spec(nn_network_plan *out, const nn_model_spec *spec,
+                               const nn_network_limits *limits, nn_error *err);
 
 /* Class predictions of the last forward pass: argmax over the class axis,
  * per sample (S = 1) or per pixel. predictions: (N, S). */

@@ -164,7 +164,7 @@ static nn_status add_weights(nn_layer *layer, const nn_shape *weight_shape, int 
                                               true, err);
     if (status == NN_OK && bias)
         status = nn_layer_add_parameter(layer, index ? "bias2" : "bias", &bias_shape, false, err);
-    if (status == NN_OK)
+    if (status == NN_OK && !layer->planned)
         status = nn_init_weights(layer->parameters[index].value, layer->parameters[index].count,
                                  fan_in, fan_out, init, (nn_real)0.1, rng, err);
     return status;
@@ -232,8 +232,9 @@ static nn_status conv_create(nn_layer **out, const nn_model_spec *model,
     status = add_weights(layer, &weight_shape, filters, bias, channels * kernel * kernel,
                          filters * kernel * kernel, init, rng, err);
     size_t workspace = nn_conv2d_workspace_size(max_batch, filters, &geometry);
-    self->workspace = malloc((workspace ? workspace : 1) * sizeof(nn_real));
-    if (status == NN_OK && self->workspace == NULL)
+    if (!layer->planned)
+        self->workspace = malloc((workspace ? workspace : 1) * sizeof(nn_real));
+    if (status == NN_OK && !layer->planned && self->workspace == NULL)
         status = nn_layer_spec_error(err, NN_ERR_MEMORY, model, spec, "out of memory");
     if (status != NN_OK) {
         conv_destroy(layer);
@@ -298,8 +299,9 @@ static nn_status transpose_create(nn_layer **out, const nn_model_spec *model,
     status = add_weights(layer, &weight_shape, filters, bias, filters * kernel * kernel,
                          channels * kernel * kernel, init, rng, err);
     size_t workspace = nn_conv_transpose2d_workspace_size(max_batch, filters, &geometry);
-    self->workspace = malloc((workspace ? workspace : 1) * sizeof(nn_real));
-    if (status == NN_OK && self->workspace == NULL)
+    if (!layer->planned)
+        self->workspace = malloc((workspace ? workspace : 1) * sizeof(nn_real));
+    if (status == NN_OK && !layer->planned && self->workspace == NULL)
         status = nn_layer_spec_error(err, NN_ERR_MEMORY, model, spec, "out of memory");
     if (status != NN_OK) {
         conv_destroy(layer);
@@ -347,15 +349,18 @@ static nn_status residual_create(nn_layer **out, const nn_model_spec *model,
                              init, rng, err);
     size_t count = (size_t)max_batch * layer->input_size;
     size_t workspace = nn_conv2d_workspace_size(max_batch, channels, &geometry);
-    self->workspace = malloc((workspace ? workspace : 1) * sizeof(nn_real));
     nn_real **buffers[] = { &self->first, &self->hidden, &self->second,
                             &self->dhidden, &self->dfirst, &self->dsecond };
-    for (size_t b = 0; b < sizeof buffers / sizeof buffers[0]; b++)
-        *buffers[b] = malloc(count * sizeof(nn_real));
-    for (size_t b = 0; status == NN_OK && b < sizeof buffers / sizeof buffers[0]; b++)
+    if (!layer->planned) {
+        self->workspace = malloc((workspace ? workspace : 1) * sizeof(nn_real));
+        for (size_t b = 0; b < sizeof buffers / sizeof buffers[0]; b++)
+            *buffers[b] = malloc(count * sizeof(nn_real));
+    }
+    for (size_t b = 0; status == NN_OK && !layer->planned && b < sizeof buffers / sizeof buffers[0];
+         b++)
         if (*buffers[b] == NULL)
             status = nn_layer_spec_error(err, NN_ERR_MEMORY, model, spec, "out of memory");
-    if (status == NN_OK && self->workspace == NULL)
+    if (status == NN_OK && !layer->planned && self->workspace == NULL)
         status = nn_layer_spec_error(err, NN_ERR_MEMORY, model, spec, "out of memory");
     if (status != NN_OK) {
         conv_destroy(layer);

@@ -89,7 +89,7 @@ static nn_status linear_create(nn_layer **out, const nn_model_spec *model,
     status = nn_layer_add_parameter(layer, "weight", &weight_shape, true, err);
     if (status == NN_OK && self->has_bias)
         status = nn_layer_add_parameter(layer, "bias", &bias_shape, false, err);
-    if (status == NN_OK)
+    if (status == NN_OK && !layer->planned)
         status = nn_init_weights(layer->parameters[0].value, layer->parameters[0].count,
                                  in_features, out_features, init, (nn_real)constant, rng, err);
     if (status != NN_OK) {

@@ -27,11 +27,9 @@ static nn_status copy_spec(nn_model_spec **out, const nn_model_spec *spec, nn_er
 }
 
 /* The loss decides what the last layer must produce. */
-static nn_status check_output(const nn_network *network, nn_error *err)
+static nn_status check_output(const nn_model_spec *spec, const nn_layer *last, nn_error *err)
 {
-    const nn_model_spec *spec = network->spec;
-    const nn_layer *last = network->layers[network->layer_count - 1];
-    const nn_layer_spec *where = &spec->layers[network->layer_count - 1];
+    const nn_layer_spec *where = &spec->layers[spec->layer_count - 1];
     char text[64];
     nn_shape_format(text, sizeof text, &last->output_shape);
     if (spec->loss == NN_LOSS_SOFTMAX_CROSS_ENTROPY && last->output_shape.rank != 1
@@ -119,7 +117,7 @@ nn_status nn_network_new(nn_network **out, const nn_model_spec *spec, int max_ba
         }
     }
     if (status == NN_OK)
-        status = check_output(network, err);
+        status = check_output(network->spec, network->layers[count - 1], err);
     if (status == NN_OK)
         status = collect_parameters(network, err);
     if (status == NN_OK) {
@@ -135,6 +133,90 @@ nn_status nn_network_new(nn_network **out, const nn_model_spec *spec, int max_ba
     }
     *out = network;
     return NN_OK;
+}
+
+/* ---- planning ----------------------------------------------------------------- */
+
+/* Whether a limit (0: none) is crossed by value. */
+static bool over(double value, double limit)
+{
+    return limit > 0 && value > limit;
+}
+
+nn_status nn_network_plan_spec(nn_network_plan *out, const nn_model_spec *spec,
+                               const nn_network_limits *limits, nn_error *err)
+{
+    *out = (nn_network_plan){ .output_shape = spec->input_shape };
+    nn_network_limits none = { 0 };
+    if (limits == NULL)
+        limits = &none;
+    if (spec->layer_count < 1 || spec->layers == NULL)
+        return nn_error_set(err, NN_ERR_ARGUMENT, "%s: the model has no layers", spec->path);
+    out->activations = nn_shape_size(&spec->input_shape);
+    if (over((double)out->activations, (double)limits->max_activations)) {
+        char text[64];
+        return nn_error_set(err, NN_ERR_ARGUMENT, "%s: the input %s has %zu values, more than "
+                            "the %zu allowed", spec->path,
+                            nn_shape_format(text, sizeof text, &spec->input_shape),
+                            out->activations, limits->max_activations);
+    }
+    /* The layers are built from a copy marked plan_only, one at a time,
+     * and each is destroyed once measured. */
+    nn_model_spec *copy;
+    nn_status status = copy_spec(&copy, spec, err);
+    if (status != NN_OK)
+        return status;
+    for (int i = 0; i < copy->layer_count; i++)
+        copy->layers[i].plan_only = true;
+    nn_rng rng;
+    nn_rng_seed(&rng, 1);
+    nn_shape shape = spec->input_shape;
+    for (int i = 0; status == NN_OK && i < copy->layer_count; i++) {
+        const nn_layer_spec *layer_spec = &copy->layers[i];
+        const nn_layer_type *type = nn_layer_type_find(layer_spec->type);
+        if (type == NULL) {
+            status = nn_layer_spec_error(err, NN_ERR_FORMAT, copy, layer_spec,
+                                         "unknown layer type '%s'", layer_spec->type);
+            break;
+        }
+        nn_layer *layer = NULL;
+        status = type->create(&layer, copy, layer_spec, &shape, 1, &rng, err);
+        if (status != NN_OK)
+            break;
+        size_t parameters = 0, buffers = 0;
+        for (int p = 0; p < layer->parameter_count; p++)
+            parameters += layer->parameters[p].count;
+        for (int b = 0; b < layer->buffer_count; b++)
+            buffers += layer->buffer_sizes[b];
+        out->layer_count = i + 1;
+        out->parameters += parameters;
+        out->buffers += buffers;
+        out->flops += layer->flops;
+        out->activations += layer->output_size;
+        out->output_shape = shape = layer->output_shape;
+        if (over((double)(out->parameters + out->buffers), (double)limits->max_parameters))
+            status = nn_layer_spec_error(err, NN_ERR_ARGUMENT, copy, layer_spec,
+                                         "%zu parameters in this layer make %zu in the model, "
+                                         "more than the %zu allowed", parameters + buffers,
+                                         out->parameters + out->buffers,
+                                         limits->max_parameters);
+        else if (over(out->flops, limits->max_flops))
+            status = nn_layer_spec_error(err, NN_ERR_ARGUMENT, copy, layer_spec,
+                                         "%.0f FLOPs per sample in this layer make %.0f in the "
+                                         "model, more than the %.0f allowed", layer->flops,
+                                         out->flops, limits->max_flops);
+        else if (over((double)out->activations, (double)limits->max_activations))
+            status = nn_layer_spec_error(err, NN_ERR_ARGUMENT, copy, layer_spec,
+                                         "its output of %zu values per sample makes %zu in the "
+                                         "model's layers, more than the %zu allowed",
+                                         layer->output_size, out->activations,
+                                         limits->max_activations);
+        else if (i == copy->layer_count - 1)
+            status = check_output(copy, layer, err);
+        layer->ops->destroy(layer);
+    }
+    nn_model_spec_free(copy);
+    return status;
 }
 
 void nn_network_free(nn_network *network)
