@@ -9,9 +9,9 @@
  * (col2im being the adjoint of im2col: it adds every patch entry back into
  * the pixel it was read from).
  *
- * The solution computes exactly that, image by image, with nn_im2col,
- * nn_col2im and nn_gemm: the model answer of the course, and what the
- * runner kit and a copy of this file in a submission compile to. The
+ * The model answer computes exactly that, image by image, with nn_im2col,
+ * nn_col2im and nn_gemm; it is what the runner kit and a copy of this
+ * file in a submission compile to. The
  * reference library itself is built with NN_REFERENCE_ONLY and computes
  * the same sums without materialising X: conv_engine.c (reference-only,
  * never shipped) walks the zero-padded image through offset tables with a
@@ -21,7 +21,6 @@
 #include "nn/conv.h"
 
 #include "nn/gemm.h"
-
 /* BEGIN SOLUTION (no stub) */
 #ifdef NN_REFERENCE_ONLY
 #include "nn/conv_engine.h"
