@@ -65,6 +65,22 @@ VARIANTS    := float double asan
 
 objects = $(patsubst %.c,$(BUILD)/$(1)/%.o,$(2))
 
+# Reference-only code (grader/src/stub.h): files marked "dlgrade:
+# reference only" (the fast convolution engine) hold answers outside any
+# solution region. libnnref is compiled with -DNN_REFERENCE_ONLY, under
+# which the units that use them (conv2d.c, conv_transpose2d.c) call them
+# from their solution regions. The runner kit has none of it: its
+# libnnref.a leaves those objects out and holds the users compiled again
+# without the macro (their im2col + GEMM path, a student's), its headers
+# leave the marked ones out, and lib/reference-only lists the functions,
+# which the grader's inspection refuses by name.
+REF_ONLY_MARK  := dlgrade: reference only
+REF_ONLY_SRC   := $(shell grep -l '$(REF_ONLY_MARK)' $(REF_SRC) 2>/dev/null)
+REF_ONLY_HDR   := $(shell grep -l '$(REF_ONLY_MARK)' reference/include/nn/*.h 2>/dev/null)
+REF_ONLY_USERS := $(shell grep -l 'NN_REFERENCE_ONLY' $(filter-out $(REF_ONLY_SRC),$(REF_SRC)) 2>/dev/null)
+KIT_REF_SRC    := $(filter-out $(REF_ONLY_SRC) $(REF_ONLY_USERS),$(REF_SRC))
+kit_objects = $(call objects,$(1),$(KIT_REF_SRC)) $(patsubst %.c,$(BUILD)/$(1)/kit/%.o,$(REF_ONLY_USERS))
+
 # The units with solutions, stubbed (each SOLUTION region becomes `return
 # NN_ERR_NOT_IMPLEMENTED;`, a "(no stub)" region nothing, as in the student
 # template): a runner links
@@ -95,9 +111,23 @@ define variant_rules
 $(BUILD)/$(1)/%.o: %.c
 	@mkdir -p $$(@D)
 	@echo "  CC [$(1)] $$<"
-	@$$(CC) $$(CFLAGS_$(1)) -I$(BUILD)/$(1) -c $$< -o $$@
+	@$$(CC) $$(CFLAGS_$(1)) $$(REFERENCE_ONLY_FLAGS) -I$(BUILD)/$(1) -c $$< -o $$@
 
 $(BUILD)/$(1)/libnnref.a: $(call objects,$(1),$(REF_SRC))
+	@rm -f $$@
+	@echo "  AR $$@"
+	@ar rcs $$@ $$^
+
+# Only libnnref's own objects see the macro (never the tests, the stubs or
+# the kit's copies below).
+$(call objects,$(1),$(REF_SRC)): REFERENCE_ONLY_FLAGS := -DNN_REFERENCE_ONLY
+
+$(BUILD)/$(1)/kit/%.o: %.c
+	@mkdir -p $$(@D)
+	@echo "  CC [$(1)] kit $$<"
+	@$$(CC) $$(CFLAGS_$(1)) -I$(BUILD)/$(1) -c $$< -o $$@
+
+$(BUILD)/$(1)/kit/libnnref.a: $(call kit_objects,$(1))
 	@rm -f $$@
 	@echo "  AR $$@"
 	@ar rcs $$@ $$^
@@ -119,16 +149,23 @@ $(BUILD)/$(1)/stubs/%.o: $(BUILD)/stubs/%.c
 
 # The runner kit: everything the grader needs to build a runner for a
 # student unit inside the sandbox, in one folder it can show read-only.
+# No reference-only code: the recipe fails if the kit's library still
+# needs or holds a function of it.
 $(BUILD)/$(1)/runner-kit/stamp: $(call objects,$(1),grader/runner/runner.c $(RUNNER_SUPPORT)) \
-                                $(BUILD)/$(1)/libnnref.a $(wildcard reference/include/nn/*.h) \
-                                $(call stubs,$(1))
+                                $(BUILD)/$(1)/kit/libnnref.a $(wildcard reference/include/nn/*.h) \
+                                $(call objects,$(1),$(REF_ONLY_SRC)) $(call stubs,$(1))
 	@echo "  KIT $$(@D)"
 	@rm -rf $$(@D) && mkdir -p $$(@D)/lib $$(@D)/include
-	@cp $(BUILD)/$(1)/grader/runner/runner.o $(BUILD)/$(1)/libnnref.a $$(@D)/lib/
+	@cp $(BUILD)/$(1)/grader/runner/runner.o $(BUILD)/$(1)/kit/libnnref.a $$(@D)/lib/
 	@ar rcs $$(@D)/lib/librunner.a $(call objects,$(1),$(RUNNER_SUPPORT))
 	@ar rcs $$(@D)/lib/libnnstub.a $(call stubs,$(1))
 	@echo "$(SOLUTION_UNITS)" > $$(@D)/lib/solution-units
+	@nm -g --defined-only $(call objects,$(1),$(REF_ONLY_SRC)) /dev/null 2>/dev/null \
+	    | awk 'NF == 3 { print $$$$3 }' | sort -u > $$(@D)/lib/reference-only
+	@if nm $$(@D)/lib/*.a | awk 'NF >= 2 { print $$$$NF }' | grep -xFf $$(@D)/lib/reference-only; then \
+	    echo "$$(@D): the kit's libraries name the reference-only functions above" >&2; exit 1; fi
 	@cp -r reference/include/nn $$(@D)/include/
+	@rm -f $(patsubst reference/include/%,$$(@D)/include/%,$(REF_ONLY_HDR))
 	@echo "$$(CFLAGS_$(1))" | tr ' ' '\n' | grep -E '^-(D|std|O|march|fno-math|fsanitize|fno-omit|fno-sanitize)' | grep -v MMD | tr '\n' ' ' > $$(@D)/cflags
 	@echo "$$(LDFLAGS_$(1)) $$(LIBS)" > $$(@D)/libs
 	@touch $$@

@@ -151,7 +151,7 @@ nn_status dg_check_train(dg_check_result *check, dg_grade_context *context, int 
     if (status != NN_OK)
         return status;
     if (build.state != DG_BUILD_OK) {
-        check->outcome = DG_OUTCOME_COMPILE_ERROR;
+        check->outcome = DG_OUTCOME_BUILD_ERROR;
         dg_check_printf(check, "%s\n", build.log_summary);
         return NN_OK;
     }

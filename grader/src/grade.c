@@ -271,9 +271,10 @@ nn_status dg_link_runner(dg_unit_build *build, dg_grade_context *context, const 
 /* Inspects build->directory/unit.o (inspect.h): the unit may define its
  * own functions, those the reference's file of the same name defines
  * (read from the kit's libnnref.a), and call the library's API (the kit's
- * headers) and the C functions a layer needs. A refusal fails the build
- * like a compile error: the first problem is the checks' message, all of
- * them go to the build log. */
+ * headers) and the C functions a layer needs, never the reference-only
+ * code the kit lists (lib/reference-only, which it does not hold either).
+ * A refusal fails the build like a compile error: the first problem is
+ * the checks' message, all of them go to the build log. */
 static nn_status inspect_unit(bool *accepted, dg_unit_build *build, const dg_unit *unit,
                               const char *kit, const char *precision, nn_error *err)
 {
@@ -282,6 +283,12 @@ static nn_status inspect_unit(bool *accepted, dg_unit_build *build, const dg_uni
     char path[1300], member[80];
     snprintf(path, sizeof path, "%s/include/nn", kit);
     nn_status status = dg_inspect_load_api(&rules.api, path, err);
+    if (status == NN_OK) {
+        snprintf(path, sizeof path, "%s/lib/reference-only", kit);
+        status = dg_inspect_load_list(&rules.reference_only, path, err);
+        if (status != NN_OK)
+            nn_error_prefix(err, "the runner kit is incomplete (run make)");
+    }
     for (int f = 0; status == NN_OK && f < unit->function_count; f++)
         status = dg_names_add(&rules.own, unit->functions[f], err);
     if (status == NN_OK) {
@@ -694,7 +701,7 @@ static nn_status ensure_built(bool *ready, dg_check_result *check, dg_grade_cont
     }
     *ready = build->state == DG_BUILD_OK;
     if (!*ready) {
-        check->outcome = DG_OUTCOME_COMPILE_ERROR;
+        check->outcome = DG_OUTCOME_BUILD_ERROR;
         dg_check_printf(check, "%s\n", build->log_summary);
     }
     return NN_OK;

@@ -16,7 +16,8 @@ typedef enum dg_build_state {
     DG_BUILD_BUSY,      /* a worker is building it; the others wait for it */
     DG_BUILD_OK,
     DG_BUILD_MISSING,   /* the file is not in the submission */
-    DG_BUILD_FAILED,    /* it did not compile or link */
+    DG_BUILD_FAILED,    /* it did not build: did not compile, was refused before
+                         * linking, or did not link */
     DG_BUILD_ERROR      /* the grader could not try (disk, sandbox): see error */
 } dg_build_state;
 

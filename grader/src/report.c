@@ -94,7 +94,7 @@ const char *dg_outcome_name(dg_outcome outcome)
     case DG_OUTCOME_PARTIAL: return "partial";
     case DG_OUTCOME_FAILED: return "failed";
     case DG_OUTCOME_NOT_IMPLEMENTED: return "not implemented";
-    case DG_OUTCOME_COMPILE_ERROR: return "compile error";
+    case DG_OUTCOME_BUILD_ERROR: return "build error";
     case DG_OUTCOME_CRASHED: return "crashed";
     case DG_OUTCOME_TIMEOUT: return "timeout";
     case DG_OUTCOME_MEMORY: return "memory limit";
@@ -116,7 +116,7 @@ const char *dg_visibility_name(dg_visibility visibility)
 bool dg_outcome_is_error(dg_outcome outcome)
 {
     switch (outcome) {
-    case DG_OUTCOME_COMPILE_ERROR:
+    case DG_OUTCOME_BUILD_ERROR:
     case DG_OUTCOME_CRASHED:
     case DG_OUTCOME_TIMEOUT:
     case DG_OUTCOME_MEMORY:
@@ -400,16 +400,16 @@ void dg_report_summary(const dg_report *report, dg_buffer *out)
                      report->check_count == 1 ? "" : "s");
 }
 
-void dg_report_uncompiled_units(const dg_report *report, dg_buffer *out)
+void dg_report_unbuilt_units(const dg_report *report, dg_buffer *out)
 {
     size_t listed = 0;
     for (size_t i = 0; i < report->check_count; i++) {
         const dg_check_result *check = &report->checks[i];
-        if (check->outcome != DG_OUTCOME_COMPILE_ERROR)
+        if (check->outcome != DG_OUTCOME_BUILD_ERROR)
             continue;
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
-            seen = report->checks[j].outcome == DG_OUTCOME_COMPILE_ERROR
+            seen = report->checks[j].outcome == DG_OUTCOME_BUILD_ERROR
                    && strcmp(report->checks[j].unit, check->unit) == 0;
         if (seen)
             continue;

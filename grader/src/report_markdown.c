@@ -2,7 +2,8 @@
  * report_markdown.c - report.md, the summary a student reads first (in a
  * terminal, or rendered by GitLab/GitHub): the total, a table of checks,
  * the message of every check that did not pass, the compiler's messages
- * for units that did not compile, and the sandbox notes.
+ * and the inspection's refusals for units that did not build, and the
+ * sandbox notes.
  *
  * Escaping, for CommonMark with GitHub's tables:
  * - inline text (table cells, headings) backslash-escapes the ASCII
@@ -177,7 +178,7 @@ static void append_details(dg_buffer *md, const dg_report *report)
 static void append_build_log(dg_buffer *md, const dg_report *report)
 {
     dg_buffer units = { 0 };
-    dg_report_uncompiled_units(report, &units);
+    dg_report_unbuilt_units(report, &units);
     bool has_log = report->build_log != NULL && report->build_log[0] != '\0';
     if (units.length == 0 && !has_log) {
         dg_buffer_release(&units);
@@ -187,7 +188,7 @@ static void append_build_log(dg_buffer *md, const dg_report *report)
     if (units.failed)
         md->failed = true;
     if (units.length != 0) {
-        dg_buffer_puts(md, "Units that did not compile: ");
+        dg_buffer_puts(md, "Units that did not build: ");
         append_inline(md, units.data);
         dg_buffer_puts(md, ".\n\n");
     }

@@ -11,10 +11,16 @@
 
 #define BEGIN_MARK "BEGIN SOLUTION"
 #define END_MARK "END SOLUTION"
+#define REFERENCE_ONLY_MARK "dlgrade: reference only"
 
 int dg_has_solution(const char *text)
 {
     return strstr(text, BEGIN_MARK) != NULL;
+}
+
+int dg_is_reference_only(const char *text)
+{
+    return strstr(text, REFERENCE_ONLY_MARK) != NULL;
 }
 
 typedef struct text_buffer {

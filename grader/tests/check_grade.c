@@ -13,7 +13,7 @@
  *                              missing TEXT    (in no report file)
  *                              absent PATH     (must not exist afterwards)
  *                          OUTCOME as in the reports, with '-' for ' '
- *                          ("compile-error"). In the sources and in
+ *                          ("build-error"). In the sources and in
  *                          expect.txt, @REPO@, @OUT@, @SENTINEL@, @SECRET@,
  *                          @ASSIGNMENT@ and @KIT@ stand for real paths, so
  *                          that an attack aims at the right place.
@@ -39,6 +39,8 @@
  * own folder (build/<variant>/check-all -> build/double/dlgrade).
  */
 #include "../../reference/tests/testutil.h"
+
+#include "inspect.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -1447,6 +1449,75 @@ START_TEST(temporary_reports_of_a_dead_grader_are_removed)
 }
 END_TEST
 
+/* ---- the runner kit ---------------------------------------------------------------- */
+
+/* Undefined and defined symbol names of an archive, as nm prints them. */
+static char *nm_output(const char *options, const char *archive)
+{
+    char command[PATH_MAX + 64];
+    snprintf(command, sizeof command, "nm %s '%s' 2>/dev/null", options, archive);
+    FILE *pipe = popen(command, "r");
+    ck_assert_ptr_nonnull(pipe);
+    size_t capacity = 1 << 16, used = 0, got;
+    char *text = malloc(capacity);
+    ck_assert_ptr_nonnull(text);
+    while ((got = fread(text + used, 1, capacity - used - 1, pipe)) > 0) {
+        used += got;
+        if (used + 1 == capacity) {
+            text = realloc(text, capacity *= 2);
+            ck_assert_ptr_nonnull(text);
+        }
+    }
+    text[used] = '\0';
+    pclose(pipe);
+    return text;
+}
+
+START_TEST(the_runner_kit_holds_no_reference_only_code)
+{
+    /* The reference library calls the convolution engine; the kit a
+     * submission is compiled and linked with has neither the engine, nor
+     * its header, nor a unit that calls it, and lists its functions for
+     * the inspection to refuse. */
+    find_programs();
+    char program[PATH_MAX], build[PATH_MAX], kit[PATH_MAX + 64], path[PATH_MAX + 128];
+    snprintf(program, sizeof program, "%s", dlgrade);    /* BUILD/double/dlgrade */
+    snprintf(build, sizeof build, "%s", dirname(dirname(program)));
+    snprintf(kit, sizeof kit, "%s/double/runner-kit", build);
+    snprintf(path, sizeof path, "%s/include/nn/conv.h", kit);
+    ck_assert_msg(exists(path), "%s is missing", path);
+    snprintf(path, sizeof path, "%s/include/nn/conv_engine.h", kit);
+    ck_assert_msg(!exists(path), "%s is in the kit", path);
+
+    char own[PATH_MAX + 64];
+    snprintf(own, sizeof own, "%s/double/libnnref.a", build);
+    snprintf(path, sizeof path, "%s/lib/libnnref.a", kit);
+    dg_names names = { 0 };
+    nn_error err;
+    ck_assert_int_eq(dg_inspect_archive_definitions(&names, own, "conv_engine.o", &err), NN_OK);
+    ck_assert(dg_names_has(&names, "nn_conv_engine_forward"));
+    dg_names_release(&names);
+    ck_assert_int_eq(dg_inspect_archive_definitions(&names, path, "conv_engine.o", &err), NN_OK);
+    ck_assert_uint_eq(names.count, 0);
+    ck_assert_int_eq(dg_inspect_archive_definitions(&names, path, "conv2d.o", &err), NN_OK);
+    ck_assert(dg_names_has(&names, "nn_conv2d_forward"));
+    dg_names_release(&names);
+    char *reference_undefined = nm_output("-u", own), *kit_undefined = nm_output("-u", path);
+    ck_assert_ptr_nonnull(strstr(reference_undefined, "U nn_conv_engine_forward"));
+    ck_assert_msg(strstr(kit_undefined, "nn_conv_engine") == NULL,
+                  "the kit's libnnref.a needs the engine:\n%s", kit_undefined);
+    free(reference_undefined);
+    free(kit_undefined);
+
+    snprintf(path, sizeof path, "%s/lib/reference-only", kit);
+    ck_assert_int_eq(dg_inspect_load_list(&names, path, &err), NN_OK);
+    ck_assert(dg_names_has(&names, "nn_conv_engine_forward"));
+    ck_assert(dg_names_has(&names, "nn_conv_engine_backward"));
+    ck_assert(dg_names_has(&names, "nn_conv_engine_workspace_size"));
+    ck_assert(!dg_names_has(&names, "nn_conv2d_forward"));
+    dg_names_release(&names);
+}
+END_TEST
 #endif /* LONG_RUNS */
 
 Suite *grade_suite(void);
@@ -1489,6 +1560,7 @@ Suite *grade_suite(void)
     tcase_add_loop_test(whole, two_workers_grade_exactly_like_one, 0,
                         (int)(sizeof parallel_cases / sizeof parallel_cases[0]));
     tcase_add_test(whole, unit_that_fails_to_build_costs_only_its_checks_with_two_workers);
+    tcase_add_test(whole, the_runner_kit_holds_no_reference_only_code);
     suite_add_tcase(suite, whole);
 #endif
     return suite;

@@ -249,6 +249,48 @@ START_TEST(calls_outside_the_allowed_list_are_refused_by_name)
 }
 END_TEST
 
+START_TEST(a_call_into_reference_only_code_is_refused_even_when_declared)
+{
+    /* The repository's headers declare the convolution engine (the runner
+     * kit's do not): the list of reference-only functions refuses it
+     * anyway, by name, and says why. */
+    char folder[256], object[700], list[400];
+    test_make_temp_dir(folder, sizeof folder);
+    compile_in(folder, "linear.c",
+               LINEAR_HEAD "#include \"nn/conv_engine.h\"\n" LINEAR_FORWARD
+               "__attribute__((used)) static size_t probe(void)\n"
+               "{ return nn_conv_engine_workspace_size(1, 1, 0); }\n",
+               "-O0", object, sizeof object);
+    dg_inspect_rules rules;
+    linear_rules(&rules);
+    ck_assert(dg_names_has(&rules.api, "nn_conv_engine_workspace_size"));
+    verdict v = inspect_path(object, &rules);
+    ck_assert_msg(!v.refused, "%s", v.details);
+    /* One name a line; blank lines and a trailing comment are skipped. */
+    snprintf(list, sizeof list, "%s/reference-only", folder);
+    FILE *file = fopen(list, "w");
+    ck_assert_ptr_nonnull(file);
+    fputs("nn_conv_engine_backward\n\nnn_conv_engine_forward\n"
+          "nn_conv_engine_workspace_size # the engine's\n", file);
+    ck_assert_int_eq(fclose(file), 0);
+    nn_error err;
+    ck_assert_int_eq(dg_inspect_load_list(&rules.reference_only, list, &err), NN_OK);
+    ck_assert_uint_eq(rules.reference_only.count, 3);
+    v = inspect_path(object, &rules);
+    ck_assert(v.refused);
+    ck_assert_int_eq(v.problems, 1);
+    ck_assert_str_eq(v.first, "linear.c calls nn_conv_engine_workspace_size, which belongs to "
+                              "the reference solution and is not linked with submissions: use "
+                              "the functions of framework/include/nn/");
+    dg_inspect_rules_release(&rules);
+    snprintf(list, sizeof list, "%s/no-such-list", folder);
+    dg_names missing = { 0 };
+    ck_assert_int_eq(dg_inspect_load_list(&missing, list, &err), NN_ERR_IO);
+    dg_names_release(&missing);
+    test_remove_dir(folder);
+}
+END_TEST
+
 START_TEST(math_memory_printing_assert_and_other_units_are_allowed)
 {
     assert_accepted(
@@ -664,6 +706,7 @@ Suite *inspect_suite(void)
     tcase_add_test(defines, library_runtime_harness_and_other_units_names_are_refused_with_their_reason);
     tcase_add_test(defines, a_weak_definition_is_refused_even_of_the_units_own_function);
     tcase_add_test(defines, calls_outside_the_allowed_list_are_refused_by_name);
+    tcase_add_test(defines, a_call_into_reference_only_code_is_refused_even_when_declared);
     tcase_add_test(defines, math_memory_printing_assert_and_other_units_are_allowed);
     tcase_add_test(defines, the_allowed_calls_are_one_table_with_every_precision_of_math);
     tcase_add_test(defines, constructors_destructors_and_ifuncs_are_refused);

@@ -187,6 +187,8 @@ static double fill_value(const kernel_buffers *b, int i, nn_rng *rng)
     }
     case DG_FILL_ZERO:
         return 0.0;
+    case DG_FILL_QUANTISED:   /* a case's input_fill, never a buffer's own */
+        break;
     }
     ck_abort_msg("unknown fill %d", (int)spec->fill);
     return 0;

@@ -18,12 +18,17 @@
  *     or argmax at x - h and x + h, or the sign of p - t.
  * Then: a tensor mostly at kinks is inconclusive (not a fail, not a pass)
  * or gets replacement coordinates when sampled; the kink test is strict
- * at the ends of the step; the fixture format keeps the marks.
+ * at the ends of the step; the fixture format keeps the marks. Last, the
+ * image-like case of ReLU and of max pooling (kernels.h,
+ * DG_FILL_QUANTISED) brings kinks into a real check, unadjusted: the
+ * cnn assignment's pool-gradcheck passes the reference with ties skipped,
+ * whatever the seed, and fails a wrong backward.
  *
  * The in-process runner has this build's precision: the kinked functions
  * are piecewise linear, so their central differences stay exact in float
  * too, and the placed values keep margins far above float rounding.
  */
+#include "config.h"
 #include "judge.h"
 #include "kernel_call.h"
 #include "kernels.h"
@@ -36,7 +41,7 @@
 
 /* request.c's step; checked against the step every answer reports. */
 #define STEP 1e-5
-#define MAX_CASES 3
+#define MAX_CASES 4
 
 /* One gradient check run on adjusted inputs, and what it gave. */
 typedef struct run {
@@ -144,9 +149,10 @@ static void free_lists(dg_coordinate **lists, int cases)
     free(lists);
 }
 
-/* The answer of a backward that returns -dL/dx: wrong wherever the
- * gradient is not zero. Also checks that every answer reports the step. */
-static void negate_analytic(dg_writer *wrong, const run *r)
+/* The answer of a backward that returns factor * dL/dx (-1: the sign;
+ * 0: adds nothing): wrong wherever the gradient is not zero. Also checks
+ * that every answer reports the step. */
+static void scale_analytic(dg_writer *wrong, const run *r, double factor)
 {
     dg_reader reader;
     dg_reader_init(&reader, r->response.data, r->response.size);
@@ -157,7 +163,7 @@ static void negate_analytic(dg_writer *wrong, const run *r)
         dg_put_i32(wrong, dg_get_i32(&reader));
         dg_put_i32(wrong, dg_get_i32(&reader));
         for (size_t k = 0; k < r->counts[c]; k++) {
-            dg_put_f64(wrong, -dg_get_f64(&reader));
+            dg_put_f64(wrong, factor * dg_get_f64(&reader));
             dg_put_f64(wrong, dg_get_f64(&reader));
             dg_put_f64(wrong, dg_get_f64(&reader));
             double step = dg_get_f64(&reader);
@@ -168,6 +174,11 @@ static void negate_analytic(dg_writer *wrong, const run *r)
         }
     }
     ck_assert(dg_reader_done(&reader));
+}
+
+static void negate_analytic(dg_writer *wrong, const run *r)
+{
+    scale_analytic(wrong, r, -1.0);
 }
 
 /* "passes the gradient check at A of B coordinates ...; S skipped: ..." */
@@ -255,7 +266,8 @@ static size_t count_crossings(const run *r)
 /* ---- inputs placed at kinks ---------------------------------------------------- */
 
 /* ReLU x: three at kinks in the 6 of case 1 (0 itself among them), every
- * 6th of case 2, every 7th of the sampled case 3. */
+ * 6th of case 2, every 7th of the sampled case 3 (case 4, image-like, has
+ * its own). */
 static void relu_near_zero(dg_call_buffers *forward, int c, void *unused)
 {
     (void)unused;
@@ -267,7 +279,7 @@ static void relu_near_zero(dg_call_buffers *forward, int c, void *unused)
         x[4] = (nn_real)-7e-6;
         x[2] = (nn_real)0.8;   /* a coordinate that is checked and not zero */
     }
-    for (size_t k = 0; c > 0 && k < n; k += c == 1 ? 6 : 7)
+    for (size_t k = 0; (c == 1 || c == 2) && k < n; k += c == 1 ? 6 : 7)
         x[k] = (nn_real)(k % 2 ? 4e-6 : -2e-6);
 }
 
@@ -291,7 +303,7 @@ static void max_pool_ties(dg_call_buffers *forward, int c, void *unused)
             x[p * plane + 2 * (size_t)W + 2] = 3;
             x[p * plane + 2 * (size_t)W + 3] = (nn_real)(3 - 3e-6);
         }
-    } else {
+    } else if (c == 2) {
         for (size_t p = 0; p < planes; p++)
             for (int i = 0; i < d[2] / 2; i++)
                 for (int j = 0; j < d[3] / 2; j++)
@@ -445,9 +457,11 @@ START_TEST(a_sampled_tensor_mostly_at_kinks_gets_replacement_coordinates)
 {
     run r;
     run_start(&r, "nn_relu_backward", 40, relu_sampled_mostly_at_zero);
-    size_t crossings = count_crossings(&r), at_kinks = 0;
+    size_t crossings = count_crossings(&r), at_kinks = 0, elsewhere = 0;
     for (size_t k = 0; k < r.counts[2]; k++)
         at_kinks += r.coordinates[2][k].kink != DG_KINK_NONE;
+    for (size_t k = 0; k < r.counts[3]; k++)   /* the image-like case's own zeros */
+        elsewhere += r.coordinates[3][k].kink != DG_KINK_NONE;
     ck_assert_uint_gt(at_kinks, 20);           /* of the 40 first drawn */
     ck_assert_uint_gt(r.counts[2], 40);        /* replacements were added */
     ck_assert_uint_ge(2 * (r.counts[2] - at_kinks), r.counts[2]);
@@ -456,7 +470,7 @@ START_TEST(a_sampled_tensor_mostly_at_kinks_gets_replacement_coordinates)
     size_t checked, total, skipped;
     read_pass_message(check.output, &checked, &total, &skipped);
     ck_assert_uint_eq(skipped, crossings);
-    ck_assert_uint_eq(skipped, at_kinks);      /* the other cases are not adjusted */
+    ck_assert_uint_eq(skipped, at_kinks + elsewhere);   /* cases 1 and 2 have none */
     free(check.output);
     run_finish(&r);
 }
@@ -563,8 +577,19 @@ START_TEST(the_fixture_format_keeps_the_kink_marks)
 END_TEST
 
 /* On seeded inputs the reference passes the whole path (request, answer,
- * judge) for every pair, and nothing is skipped: kinks are the rare case.
- * Double only: in float the smooth pairs' central differences are noise. */
+ * judge) for every pair, and nothing is skipped but in the image-like
+ * cases: N(0, 1) never puts a value at a kink. Double only: in float the
+ * smooth pairs' central differences are noise. */
+#if NN_REAL_IS_DOUBLE
+static bool has_image_like_case(const dg_kernel *kernel)
+{
+    for (int c = 0; c < kernel->case_count; c++)
+        if (kernel->cases[c].input_fill == DG_FILL_QUANTISED)
+            return true;
+    return false;
+}
+#endif
+
 START_TEST(every_pair_passes_with_the_reference_on_seeded_inputs)
 {
 #if NN_REAL_IS_DOUBLE
@@ -589,13 +614,161 @@ START_TEST(every_pair_passes_with_the_reference_on_seeded_inputs)
                            counts, response.data, response.size, 1e-5);
         ck_assert_msg(check.outcome == DG_OUTCOME_PASSED, "%s: %s", pair->backward,
                       check.output);
-        ck_assert_msg(strstr(check.output, "skipped") == NULL, "%s", check.output);
+        if (!has_image_like_case(dg_kernel_find(pair->forward)))
+            ck_assert_msg(strstr(check.output, "skipped") == NULL, "%s", check.output);
         free(check.output);
         dg_coordinates_free(coordinates, counts, cases);
         dg_writer_release(&request);
         dg_writer_release(&response);
     }
 #endif
+}
+END_TEST
+
+
+/* ---- image-like inputs in real checks -------------------------------------------- */
+
+/* Ties in a 2x2, stride-2 max-pool case: windows whose maximum is shared. */
+static size_t tied_windows(const dg_call_buffers *in, const int *d)
+{
+    size_t ties = 0, planes = (size_t)d[0] * (size_t)d[1];
+    for (size_t p = 0; p < planes; p++)
+        for (int i = 0; i + 1 < d[2]; i += 2)
+            for (int j = 0; j + 1 < d[3]; j += 2) {
+                double v[4];
+                for (int k = 0; k < 4; k++)
+                    v[k] = dg_call_buffer_value(in, 2, (p * (size_t)d[2] + (size_t)(i + k / 2))
+                                                               * (size_t)d[3]
+                                                           + (size_t)(j + k % 2));
+                double best = fmax(fmax(v[0], v[1]), fmax(v[2], v[3]));
+                int at_best = (v[0] == best) + (v[1] == best) + (v[2] == best) + (v[3] == best);
+                ties += at_best > 1;
+            }
+    return ties;
+}
+
+START_TEST(image_like_inputs_hold_exact_zeros_and_ties)
+{
+    /* The last case of ReLU and of max pooling, and only those. */
+    const char *const kernels[] = { "nn_relu_forward", "nn_max_pool2d_forward" };
+    const int x_of[] = { 1, 2 };
+    nn_rng rng;
+    nn_rng_seed(&rng, 5);
+    for (int f = 0; f < 2; f++) {
+        const dg_kernel *kernel = dg_kernel_find(kernels[f]);
+        ck_assert_ptr_nonnull(kernel);
+        for (int c = 0; c < kernel->case_count; c++) {
+            const dg_kernel_case *kc = &kernel->cases[c];
+            bool image_like = c == kernel->case_count - 1;
+            ck_assert_int_eq(kc->input_fill, image_like ? DG_FILL_QUANTISED : DG_FILL_NORMAL);
+            dg_call_buffers in;
+            ck_assert_int_eq(dg_call_buffers_new(&in, kernel, kc, DG_JUDGE_MAX_ELEMENTS, NULL),
+                             NN_OK);
+            dg_call_buffers_fill(&in, kc, &rng);
+            size_t n = in.counts[x_of[f]], zeros = 0, off_grid = 0, negative = 0;
+            for (size_t k = 0; k < n; k++) {
+                double v = dg_call_buffer_value(&in, x_of[f], k);
+                zeros += v == 0;
+                negative += v < 0;
+                off_grid += 2 * v != floor(2 * v);
+            }
+            if (image_like) {
+                ck_assert_uint_eq(negative, 0);
+                ck_assert_uint_eq(off_grid, 0);
+                ck_assert_msg(zeros > n * 2 / 5 && zeros < n * 3 / 5, "%s: %zu zeros of %zu",
+                              kernels[f], zeros, n);
+            } else {
+                ck_assert_uint_eq(zeros, 0);
+            }
+            if (f == 1)
+                ck_assert_int_eq(tied_windows(&in, kc->dims) > 0, image_like);
+            dg_call_buffers_release(&in);
+        }
+    }
+}
+END_TEST
+
+/* The cnn assignment's pool-gradcheck as the grader runs it (its samples
+ * and tolerance, no adjusted inputs), answered by the reference: it
+ * passes and says it skipped ties, which all come from the image-like
+ * case; answers of a wrong backward (the sign, or nothing added) fail. */
+START_TEST(the_cnn_pool_gradcheck_skips_ties_and_still_catches_a_wrong_backward)
+{
+    dg_config *config = malloc(sizeof *config);
+    ck_assert_ptr_nonnull(config);
+    nn_error err;
+    ck_assert_msg(dg_config_load(config, "assignments/cnn/assignment.yaml", NULL, &err) == NN_OK,
+                  "%s", err.message);
+    int index = dg_config_find_check(config, "pool-gradcheck");
+    ck_assert_int_ge(index, 0);
+    const dg_check_config *check_config = &config->checks[index];
+    ck_assert_int_eq(check_config->kind, DG_CHECK_GRADCHECK);
+    const dg_gradient_pair *pair = dg_gradient_pair_find(check_config->function);
+    ck_assert_ptr_nonnull(pair);
+    for (unsigned long long seed = 1; seed <= 8; seed++) {
+        run r;
+        memset(&r, 0, sizeof r);
+        r.function = pair->backward;
+        r.cases = dg_kernel_find(pair->forward)->case_count;
+        r.coordinates = calloc((size_t)r.cases, sizeof *r.coordinates);
+        r.counts = calloc((size_t)r.cases, sizeof *r.counts);
+        ck_assert(r.coordinates != NULL && r.counts != NULL);
+        dg_writer request;
+        dg_writer_init(&request);
+        ck_assert_int_eq(dg_build_gradcheck_request(&request, r.coordinates, r.counts,
+                                                    check_config, seed * 7919, &err),
+                         NN_OK);
+        dg_writer_init(&r.response);
+        ck_assert_int_eq(dg_runner_serve(request.data, request.size, &r.response), 0);
+        dg_writer_release(&request);
+        size_t marked = 0;
+        for (int c = 0; c < r.cases; c++)
+            for (size_t k = 0; k < r.counts[c]; k++)
+                if (r.coordinates[c][k].kink != DG_KINK_NONE) {
+                    ck_assert_int_eq(c, r.cases - 1);   /* the image-like case */
+                    marked++;
+                }
+        ck_assert_uint_gt(marked, 0);
+
+        dg_check_result check;
+        memset(&check, 0, sizeof check);
+        check.max_score = 1;
+        dg_judge_gradcheck(&check, pair, r.cases, (const dg_coordinate *const *)r.coordinates,
+                           r.counts, r.response.data, r.response.size, check_config->tolerance);
+        ck_assert_msg(check.outcome == DG_OUTCOME_PASSED, "seed %llu: %s", seed, check.output);
+        size_t checked, total, skipped;
+        read_pass_message(check.output, &checked, &total, &skipped);
+        ck_assert_uint_eq(skipped, marked);
+        ck_assert_msg(strstr(check.output, "skipped: the max-pool choice switches inside the "
+                                           "step") != NULL, "%s", check.output);
+        free(check.output);
+
+        dg_writer wrong;
+        negate_analytic(&wrong, &r);
+        memset(&check, 0, sizeof check);
+        check.max_score = 1;
+        dg_judge_gradcheck(&check, pair, r.cases, (const dg_coordinate *const *)r.coordinates,
+                           r.counts, wrong.data, wrong.size, check_config->tolerance);
+        ck_assert_msg(check.outcome == DG_OUTCOME_FAILED, "%s", check.output);
+        ck_assert_ptr_nonnull(strstr(check.output, "nn_max_pool2d_backward: dx at ["));
+        free(check.output);
+        dg_writer_release(&wrong);
+
+        /* A backward that adds nothing: zero where the numbers are not. */
+        scale_analytic(&wrong, &r, 0.0);
+        memset(&check, 0, sizeof check);
+        check.max_score = 1;
+        dg_judge_gradcheck(&check, pair, r.cases, (const dg_coordinate *const *)r.coordinates,
+                           r.counts, wrong.data, wrong.size, check_config->tolerance);
+        ck_assert_msg(check.outcome == DG_OUTCOME_FAILED, "%s", check.output);
+        ck_assert_msg(strstr(check.output, "fails the gradient check: analytic 0,") != NULL
+                          || strstr(check.output, "fails the gradient check: analytic -0,")
+                                 != NULL, "%s", check.output);
+        free(check.output);
+        dg_writer_release(&wrong);
+        run_finish(&r);
+    }
+    free(config);
 }
 END_TEST
 
@@ -615,6 +788,8 @@ Suite *kinks_suite(void)
     tcase_add_test(tc, the_kink_test_is_strict_at_the_ends_of_the_step);
     tcase_add_test(tc, the_fixture_format_keeps_the_kink_marks);
     tcase_add_test(tc, every_pair_passes_with_the_reference_on_seeded_inputs);
+    tcase_add_test(tc, image_like_inputs_hold_exact_zeros_and_ties);
+    tcase_add_test(tc, the_cnn_pool_gradcheck_skips_ties_and_still_catches_a_wrong_backward);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -173,7 +173,7 @@ START_TEST(summary_counts_passed_checks)
     dg_report_summary(&report, &out);
     ck_assert_str_eq(out.data, "Score 11.6 / 34: 2 of 12 checks passed.");
     dg_buffer_release(&out);
-    dg_report_uncompiled_units(&report, &out);
+    dg_report_unbuilt_units(&report, &out);
     ck_assert_str_eq(out.data, "conv2d");
     dg_buffer_release(&out);
     dg_report_release(&report);

@@ -80,7 +80,7 @@ START_TEST(html_has_the_markdown_content)
     ck_assert_ptr_nonnull(strstr(html, "<td class=\"num\">7.1 / 10</td><td><span class=\"outcome "
                                        "o-partial\">partial</span>"));
     ck_assert_ptr_nonnull(strstr(html, "<h2>Checks not passed</h2>"));
-    ck_assert_ptr_nonnull(strstr(html, "Units that did not compile: conv2d."));
+    ck_assert_ptr_nonnull(strstr(html, "Units that did not build: conv2d."));
     ck_assert_ptr_nonnull(strstr(html, "<h2>Sandbox</h2>\n<pre>bubblewrap: in force\n"));
     ck_assert_ptr_nonnull(strstr(html, "<span style=\"width:34.1%\">"));
     free(html);

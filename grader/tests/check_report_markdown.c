@@ -79,7 +79,7 @@ START_TEST(markdown_lists_failing_checks_build_log_and_sandbox_last)
     ck_assert_ptr_nonnull(strstr(md, "### slow-train: CNN training budget (0 / 5, timeout)\n"));
     /* Passed checks have no details section. */
     ck_assert_ptr_null(strstr(md, "### linear-forward"));
-    ck_assert_ptr_nonnull(strstr(md, "## Build log\n\nUnits that did not compile: conv2d.\n\n"
+    ck_assert_ptr_nonnull(strstr(md, "## Build log\n\nUnits that did not build: conv2d.\n\n"
                                      "```text\nconv2d.c:12:5: error: expected ';' before '}' token\n"));
     const char *sandbox = strstr(md, "## Sandbox\n\n```text\nbubblewrap: in force\n");
     ck_assert_ptr_nonnull(sandbox);

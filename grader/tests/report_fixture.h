@@ -20,7 +20,7 @@
 
 #define FIXTURE_CHECKS 12
 #define FIXTURE_FAILURES 5 /* partial x2, failed x2, not implemented */
-#define FIXTURE_ERRORS 5   /* compile error, crashed, timeout, memory, grader error */
+#define FIXTURE_ERRORS 5   /* build error, crashed, timeout, memory, grader error */
 #define FIXTURE_STARTED_AT "2024-05-01T10:00:00Z"
 
 /* Visible output that tries every trick. */
@@ -84,7 +84,7 @@ static inline void fixture_report(dg_report *report)
     fixture_check(report, "softmax", "softmax_forward", "compare", "softmax", 0, 1,
                   DG_VISIBLE_PUBLIC, DG_OUTCOME_NOT_IMPLEMENTED, NULL);
     fixture_check(report, "conv-forward", "conv2d_forward", "compare", "conv2d", 0, 2,
-                  DG_VISIBLE_PUBLIC, DG_OUTCOME_COMPILE_ERROR, "conv2d.c did not compile");
+                  DG_VISIBLE_PUBLIC, DG_OUTCOME_BUILD_ERROR, "conv2d.c did not compile");
     fixture_check(report, "pool-forward", "maxpool_forward", "compare", "pool", 0, 2,
                   DG_VISIBLE_PUBLIC, DG_OUTCOME_CRASHED, "killed by signal 11 (segmentation fault)");
     dg_check_result *train = fixture_check(report, "train-mlp", "MLP on blobs", "train", "network",

@@ -2,9 +2,13 @@
  * conv_engine.c - convolution by a register-tiled inner kernel, directly or
  * through Winograd's minimal filtering.
  *
- * dlgrade: reference only. This file is the reference's convolution, and
- * dlgrade release never ships it: with it, a student template would hold
- * the answer to the convolution units.
+ * dlgrade: reference only. This file is the reference's convolution: with
+ * it, a student template would hold the answer to the convolution units,
+ * and a submission could call it instead of computing anything. So dlgrade
+ * release never ships it, the runner kit's libnnref.a is built without it
+ * (and conv2d.c and conv_transpose2d.c without NN_REFERENCE_ONLY, which
+ * is what makes them call it), and the grader refuses a unit that calls
+ * it by name (the Makefile, grader/src/inspect.c).
  *
  * The three products of a convolution layer,
  *     out[f, p]  = sum_k W[f, k] X[k, p]          (forward)

@@ -1,7 +1,11 @@
 /*
  * conv_engine.h - the fast machinery behind the reference conv2d and
  * conv_transpose2d kernels (reference/src/conv_engine.c). Not a course unit:
- * the layers call it from their solution regions.
+ * the layers call it from their solution regions, under NN_REFERENCE_ONLY.
+ *
+ * dlgrade: reference only. Neither the student template nor the runner
+ * kit holds this header or its code (see conv_engine.c), so no submission
+ * can call the engine.
  *
  * Everything is stated for one convolution, geometry g (input (C, H, W),
  * output (F, OH, OW)), weight (F, C, KH, KW). A transposed convolution is

@@ -68,7 +68,10 @@ void dg_call_buffers_release(dg_call_buffers *buffers)
 
 static double draw(const dg_buffer_spec *spec, const dg_kernel_case *kernel_case, nn_rng *rng)
 {
-    switch (spec->fill) {
+    dg_fill fill = spec->fill;
+    if (fill == DG_FILL_NORMAL && spec->role == DG_BUFFER_INPUT)
+        fill = kernel_case->input_fill;
+    switch (fill) {
     case DG_FILL_NORMAL: return nn_rng_normal(rng);
     case DG_FILL_UNIFORM: return nn_rng_uniform_range(rng, -1, 1);
     case DG_FILL_PROBABILITY: return nn_rng_uniform_range(rng, 0.05, 0.95);
@@ -81,6 +84,10 @@ static double draw(const dg_buffer_spec *spec, const dg_kernel_case *kernel_case
         return nn_rng_uniform(rng) < p ? 0.0 : 1.0 / (1.0 - p);
     }
     case DG_FILL_ZERO: return 0.0;
+    case DG_FILL_QUANTISED: {
+        double value = round(2 * (nn_rng_normal(rng) + 0.25)) / 2;
+        return value > 0 ? value : 0.0;
+    }
     }
     return 0.0;
 }

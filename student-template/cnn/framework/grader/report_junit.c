@@ -6,7 +6,7 @@
  *
  * A check that ran and gave wrong values (failed, partial, not
  * implemented) is a <failure>; one that could not run or whose run broke
- * (compile error, crash, timeout, memory limit, grader error) is an
+ * (build error, crash, timeout, memory limit, grader error) is an
  * <error>, as JUnit distinguishes an assertion that failed from a test
  * that blew up. A hidden check is listed with its outcome, never its
  * message.

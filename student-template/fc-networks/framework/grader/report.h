@@ -40,7 +40,8 @@ typedef enum dg_outcome {
     DG_OUTCOME_PARTIAL,         /* some points (thresholds scaled) */
     DG_OUTCOME_FAILED,          /* wrong values: 0 points */
     DG_OUTCOME_NOT_IMPLEMENTED, /* the stub still returns NN_ERR_NOT_IMPLEMENTED */
-    DG_OUTCOME_COMPILE_ERROR,   /* the unit did not compile */
+    DG_OUTCOME_BUILD_ERROR,     /* the unit did not build: compile errors, refused by the
+                                 * inspection before linking, or a link failure */
     DG_OUTCOME_CRASHED,         /* signal, bad exit, garbage output */
     DG_OUTCOME_TIMEOUT,         /* CPU or wall limit */
     DG_OUTCOME_MEMORY,          /* memory limit */
@@ -110,7 +111,7 @@ void dg_report_total(dg_report *report);
 /* Frees everything the report owns and zeroes it; accepts NULL. */
 void dg_report_release(dg_report *report);
 
-/* "passed", "partial", "failed", "not implemented", "compile error",
+/* "passed", "partial", "failed", "not implemented", "build error",
  * "crashed", "timeout", "memory limit", "grader error". */
 const char *dg_outcome_name(dg_outcome outcome);
 /* "public", "hidden", "after_due" (the assignment.yaml spellings). */

@@ -355,7 +355,7 @@ static const char *outcome_class(dg_outcome outcome)
     case DG_OUTCOME_PARTIAL: return "o-partial";
     case DG_OUTCOME_FAILED:
     case DG_OUTCOME_NOT_IMPLEMENTED: return "o-failed";
-    case DG_OUTCOME_COMPILE_ERROR:
+    case DG_OUTCOME_BUILD_ERROR:
     case DG_OUTCOME_CRASHED:
     case DG_OUTCOME_TIMEOUT:
     case DG_OUTCOME_MEMORY: return "o-error";
@@ -505,14 +505,14 @@ static void append_curves(dg_buffer *html, const dg_report *report)
 static void append_build_log(dg_buffer *html, const dg_report *report)
 {
     dg_buffer units = { 0 };
-    dg_report_uncompiled_units(report, &units);
+    dg_report_unbuilt_units(report, &units);
     bool has_log = report->build_log != NULL && report->build_log[0] != '\0';
     if (units.failed)
         html->failed = true;
     if (units.length != 0 || has_log) {
         dg_buffer_puts(html, "<h2>Build log</h2>\n");
         if (units.length != 0) {
-            dg_buffer_puts(html, "<p>Units that did not compile: ");
+            dg_buffer_puts(html, "<p>Units that did not build: ");
             dg_buffer_append_markup(html, units.data, true);
             dg_buffer_puts(html, ".</p>\n");
         }

@@ -23,6 +23,7 @@
 
 static void read_case(dg_reader *reader, dg_kernel_case *kernel_case, uint64_t *seed)
 {
+    *kernel_case = (dg_kernel_case){ .input_fill = DG_FILL_NORMAL };   /* inputs arrive filled */
     for (int d = 0; d < DG_KERNEL_MAX_DIMS; d++)
         kernel_case->dims[d] = dg_get_i32(reader);
     for (int p = 0; p < DG_KERNEL_MAX_PARAMS; p++)

@@ -12,11 +12,18 @@
  *     db += sum of dout over images and pixels
  * and each is one call into the convolution machinery with the roles of
  * the two tensors swapped.
+ *
+ * The model answer does it image by image with im2col, col2im and GEMM,
+ * where A = Wm im2col_A (Wm the weight read as a (C, F*KH*KW) matrix):
+ *     A^T x = col2im_A(Wm^T x)     A dout = Wm im2col_A(dout)
+ *     dWm += x im2col_A(dout)^T
+ * and it is what the runner kit compiles. The reference library, built
+ * with NN_REFERENCE_ONLY, calls the reference-only engine (conv_engine.c)
+ * instead.
  */
 #include "nn/conv.h"
 
-#include "nn/conv_engine.h"
-
+#include "nn/gemm.h"
 
 nn_status nn_conv_transpose_geometry_init(nn_conv_transpose_geometry *g, int channels,
                                           int height, int width, int kernel_height,

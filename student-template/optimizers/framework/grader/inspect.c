@@ -238,6 +238,7 @@ void dg_inspect_rules_release(dg_inspect_rules *rules)
 {
     dg_names_release(&rules->own);
     dg_names_release(&rules->api);
+    dg_names_release(&rules->reference_only);
 }
 
 /* ---- reading files ----------------------------------------------------------------- */
@@ -361,6 +362,33 @@ nn_status dg_inspect_load_api(dg_names *api, const char *directory, nn_error *er
     if (status == NN_OK && headers == 0)
         status = nn_error_set(err, NN_ERR_IO, "%s: no headers", directory);
     dg_names_sort(api);
+    return status;
+}
+
+nn_status dg_inspect_load_list(dg_names *set, const char *path, nn_error *err)
+{
+    size_t size;
+    bool too_big;
+    unsigned char *text = read_bounded(path, 1u << 20, &size, &too_big, err);
+    if (text == NULL)
+        return err != NULL && err->status != NN_OK ? err->status : NN_ERR_IO;
+    nn_status status = NN_OK;
+    for (size_t i = 0; status == NN_OK && i < size;) {
+        size_t end = i;
+        while (end < size && identifier_char((char)text[end]))
+            end++;
+        if (end > i && end - i < 128) {
+            char name[128];
+            memcpy(name, text + i, end - i);
+            name[end - i] = '\0';
+            status = dg_names_add(set, name, err);
+        }
+        while (end < size && text[end] != '\n')
+            end++;
+        i = end + 1;
+    }
+    free(text);
+    dg_names_sort(set);
     return status;
 }
 
@@ -616,7 +644,11 @@ static void judge_definition(inspection_context *c, const char *name, const GElf
 
 static void judge_reference(inspection_context *c, const char *name)
 {
-    if (starts_with(name, "nn_")) {
+    if (dg_names_has(&c->rules->reference_only, name)) {
+        problem(c, CALLS,
+                " calls %s, which belongs to the reference solution and is not linked with "
+                "submissions: use the functions of framework/include/nn/", name);
+    } else if (starts_with(name, "nn_")) {
         if (!dg_names_has(&c->rules->api, name))
             problem(c, CALLS, " calls %s, which the library's headers do not declare", name);
     } else if (dg_inspect_call_allowed(name)) {

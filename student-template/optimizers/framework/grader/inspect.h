@@ -14,7 +14,9 @@
  *   - a reference to anything outside the allowed calls: the library's
  *     nn_* API (its headers) and the C runtime a layer needs (math,
  *     memory and string functions, printing, assert), listed in one table
- *     in inspect.c;
+ *     in inspect.c; a call into the reference's own code (its
+ *     reference-only files, which no submission is linked with) is named
+ *     as such;
  *   - code that runs before or after main: constructor and destructor
  *     sections (.init_array, .fini_array, .preinit_array, .ctors, .dtors,
  *     .init, .fini) and ifunc resolvers.
@@ -53,11 +55,19 @@ typedef struct dg_inspect_rules {
     dg_names own;        /* what the unit defines: its functions, as the reference's
                           * file of the same name defines them */
     dg_names api;        /* the nn_* functions the library's headers declare */
+    dg_names reference_only; /* functions of the reference's own code (the runner
+                              * kit's lib/reference-only), refused by name even
+                              * if declared: sorted, may be empty */
 } dg_inspect_rules;
 
 /* Adds to api every nn_* name that a header (*.h) in directory declares
  * as a function (`nn_name(`). */
 nn_status dg_inspect_load_api(dg_names *api, const char *directory, nn_error *err);
+
+/* Adds to set the names listed in the file at path, one a line (an
+ * identifier at the start of each line; anything else is skipped), and
+ * sorts it. */
+nn_status dg_inspect_load_list(dg_names *set, const char *path, nn_error *err);
 
 /* Adds to defined the names that the member `member` ("linear.o") of the
  * ar archive at path defines with external linkage (how the grader learns

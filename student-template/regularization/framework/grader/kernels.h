@@ -50,7 +50,10 @@ typedef enum dg_fill {
     DG_FILL_POSITIVE,      /* U(0.5, 1.5): scales, variances, second moments */
     DG_FILL_LABELS,        /* integers in [0, dims[fill_dim]) */
     DG_FILL_DROPOUT_MASK,  /* 0 or 1/(1-p), p = params[fill_dim] */
-    DG_FILL_ZERO
+    DG_FILL_ZERO,
+    DG_FILL_QUANTISED      /* image-like: ReLU of N(0.25, 1) rounded to halves, so about
+                              half exactly 0 and the rest 0.5, 1, 1.5, ... repeated; only
+                              as a case's input_fill (below) */
 } dg_fill;
 
 typedef struct dg_buffer_spec {
@@ -93,6 +96,13 @@ typedef struct dg_mistake {
 typedef struct dg_kernel_case {
     int dims[DG_KERNEL_MAX_DIMS];
     double params[DG_KERNEL_MAX_PARAMS];
+    /* How this case fills the INPUT buffers whose fill is DG_FILL_NORMAL;
+     * DG_FILL_NORMAL (the default) keeps them N(0, 1). DG_FILL_QUANTISED
+     * gives what real data gives a layer (Fashion-MNIST's background is
+     * exactly 0, pooled ReLU outputs tie at 0): exact zeros and ties, which
+     * N(0, 1) never does, so ReLU's 0 and max pooling's ties sit inside
+     * gradient-check steps (the kinks below) and the tie rules are seen. */
+    dg_fill input_fill;
 } dg_kernel_case;
 
 typedef struct dg_kernel {

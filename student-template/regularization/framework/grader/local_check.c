@@ -267,7 +267,7 @@ static const dg_inspection *refusal_of(const local_check *c, const unit_verdict 
 /* A refused unit's check: the grader's first sentence, then every problem. */
 static void refuse_check(dg_check_result *check, const dg_inspection *refusal)
 {
-    check->outcome = DG_OUTCOME_COMPILE_ERROR;
+    check->outcome = DG_OUTCOME_BUILD_ERROR;
     if (refusal->problem_count == 1) {
         dg_check_printf(check, "%s\n", refusal->first);
     } else {

@@ -83,9 +83,10 @@ size_t dg_report_passed_count(const dg_report *report);
 /* One line for students: "Score 7.5 / 10: 3 of 5 checks passed." */
 void dg_report_summary(const dg_report *report, dg_buffer *out);
 
-/* The units with a compile error, each once, in check order, joined by
+/* The units that did not build (compile errors, refused before linking,
+ * link failure), each once, in check order, joined by
  * ", " (raw text; the caller escapes). Appends nothing when there are none. */
-void dg_report_uncompiled_units(const dg_report *report, dg_buffer *out);
+void dg_report_unbuilt_units(const dg_report *report, dg_buffer *out);
 
 /* A non-empty display name for a check: its name, else its id. */
 const char *dg_check_display_name(const dg_check_result *check);

@@ -9,7 +9,7 @@
  * stdout_visibility, extra_data (free-form), and tests, an array of
  * objects with name, score, max_score, status ("passed" or "failed"),
  * output, tags, number, visibility and extra_data (here the outcome
- * class: "timeout", "compile error"...). Visibility is one of "visible",
+ * class: "timeout", "build error"...). Visibility is one of "visible",
  * "hidden", "after_due_date", "after_published" (the same four values the
  * gradescope-utils and gapper libraries use). A test marked "hidden" is
  * never shown to students; its output is kept here in full for the

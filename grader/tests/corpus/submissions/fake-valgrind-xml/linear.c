@@ -4,15 +4,20 @@
  * --xml-fd of Valgrind's manual), on a copy of each, and on every other
  * descriptor number the process may have. None of it reaches the report
  * the grader reads (the stdout copy only spoils the runner's answer).
- * The descriptor calls are raw instructions: by name, the inspection
- * before linking would refuse them before Valgrind is ever reached.
  */
 #include "nn/layers.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A system call with no function in between (x86-64 numbers). */
+#if !defined(__x86_64__)
+#error "this corpus case issues x86-64 system calls"
+#endif
+
+/* The descriptor calls as raw system calls, which the inspection cannot
+ * see by name (it refuses write, dup, close... from the C library): the
+ * case is about what reaches Valgrind's report, not about the names.
+ * Returns -errno on failure. */
 static long raw_syscall(long number, long a, long b, long c)
 {
     long result;
@@ -33,7 +38,7 @@ static const char forged[] =
 
 static void forge(int fd)
 {
-    raw_syscall(1 /* write */, fd, (long)forged, (long)(sizeof forged - 1));
+    raw_syscall(1 /* write */, fd, (long)forged, sizeof forged - 1);
 }
 
 size_t nn_linear_parameter_count(int in_features, int out_features, bool bias)

@@ -4,9 +4,7 @@
  * and wraps its own invalid write in an XML comment to hide it. The
  * report no longer reads as Valgrind's alone: damaged, and the memcheck
  * fails. (Writing into Valgrind's other descriptors crashes Valgrind,
- * which fails the same way.) Its system calls are raw instructions: the
- * inspection before linking refuses dup(), fcntl() and write() by name,
- * and the XML's own defence is what this case tests.
+ * which fails the same way.)
  */
 #include "nn/layers.h"
 #include <stdio.h>
@@ -14,9 +12,14 @@
 #include <string.h>
 #include <fcntl.h>
 
-static int channel = -2;
+#if !defined(__x86_64__)
+#error "this corpus case issues x86-64 system calls"
+#endif
 
-/* A system call with no function in between (x86-64 numbers). */
+/* The descriptor calls as raw system calls, which the inspection cannot
+ * see by name (it refuses write, dup, close... from the C library): the
+ * case is about what reaches Valgrind's report, not about the names.
+ * Returns -errno on failure. */
 static long raw_syscall(long number, long a, long b, long c)
 {
     long result;
@@ -27,11 +30,13 @@ static long raw_syscall(long number, long a, long b, long c)
     return result;
 }
 
+static int channel = -2;
+
 static void link_of(char *out, size_t size, int fd)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    long n = raw_syscall(89 /* readlink */, (long)path, (long)out, (long)(size - 1));
+    long n = raw_syscall(89 /* readlink */, (long)path, (long)out, (long)size - 1);
     out[n > 0 ? n : 0] = '\0';
 }
 
@@ -51,7 +56,8 @@ static int find_channel(void)
         for (int other_fd = 3; other_fd < 4096; other_fd++) {
             link_of(other, sizeof other, other_fd);
             if (strcmp(other, mine) == 0)
-                read_here |= (raw_syscall(72 /* fcntl */, other_fd, F_GETFL, 0) & O_ACCMODE) != O_WRONLY;
+                read_here |= (raw_syscall(72 /* fcntl */, other_fd, F_GETFL, 0) & O_ACCMODE)
+                             != O_WRONLY;
         }
         if (!read_here)
             return (int)raw_syscall(32 /* dup */, fd, 0, 0);

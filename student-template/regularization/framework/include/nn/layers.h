@@ -37,6 +37,9 @@ size_t nn_linear_parameter_count(int in_features, int out_features, bool bias);
 
 /* ---- elementwise activations: count values each ------------------------ */
 
+/* out = x for x > 0, 0 otherwise; backward adds dout where x > 0 only (at
+ * x = 0 exactly, as in real images, the derivative is taken as 0, as
+ * PyTorch does) */
 nn_status nn_relu_forward(nn_real *out, const nn_real *x, size_t count);
 nn_status nn_relu_backward(nn_real *dx, const nn_real *dout, const nn_real *x, size_t count);
 
