@@ -1251,13 +1251,13 @@ START_TEST(unit_that_fails_to_build_costs_only_its_checks_with_two_workers)
     grade(&g, TWO_UNITS, NULL, two_jobs);
     ck_assert_msg(g.status == 1, "exit status %d; stderr:\n%s", g.status, g.errors);
     /* linear passes whole; every check that needs relu.c (the memcheck
-     * reruns a ReLU check too) is a compile error, and nothing else. */
+     * reruns a ReLU check too) is a build error, and nothing else. */
     const char *expected[][2] = { { "linear-forward", "passed" },
-                                  { "relu-forward", "compile error" },
+                                  { "relu-forward", "build error" },
                                   { "linear-backward", "passed" },
-                                  { "relu-backward", "compile error" },
-                                  { "relu-gradcheck", "compile error" },
-                                  { "both-memcheck", "compile error" } };
+                                  { "relu-backward", "build error" },
+                                  { "relu-gradcheck", "build error" },
+                                  { "both-memcheck", "build error" } };
     json_t *tests = json_object_get(g.results, "tests");
     ck_assert_int_eq(json_array_size(tests), 6);
     for (size_t i = 0; i < 6; i++) {
