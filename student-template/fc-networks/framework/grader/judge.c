@@ -301,6 +301,10 @@ static bool compare_case(dg_check_result *check, const dg_kernel *kernel, int ca
             for (int d = 0; d < kernel->dim_count; d++)
                 dg_check_printf(check, "%s%s=%d", d ? ", " : "", kernel->dim_names[d],
                                 kc->dims[d]);
+            /* The settings too (p, training, learning_rate...): for dropout
+             * or batch norm, the mode is what tells two cases apart. */
+            for (int p = 0; p < kernel->param_count; p++)
+                dg_check_printf(check, ", %s=%g", kernel->param_names[p], kc->params[p]);
             dg_check_printf(check, ")\n");
             if (!isfinite(have))
                 dg_check_printf(check, "  (%s is not a number there: look for a division by "
