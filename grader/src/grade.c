@@ -29,6 +29,7 @@
  */
 #include "grade.h"
 
+#include "files.h"
 #include "grade_internal.h"
 #include "inspect.h"
 #include "kernel_call.h"
@@ -114,19 +115,6 @@ static void quoted(char *out, size_t size, const char *text)
     out[used] = '\0';
 }
 
-static char *read_small_file(const char *path)
-{
-    FILE *file = fopen(path, "r");
-    if (file == NULL)
-        return NULL;
-    char *text = calloc(1, 4096);
-    if (text != NULL && fgets(text, 4096, file) == NULL)
-        text[0] = '\0';
-    fclose(file);
-    if (text != NULL)
-        text[strcspn(text, "\n")] = '\0';
-    return text;
-}
 
 nn_status dg_sandbox_run_retrying(dg_sandbox_result *result, const dg_sandbox_request *request,
                                   const dg_sandbox_capabilities *sandbox, nn_error *err)
@@ -151,7 +139,11 @@ static char *kit_file(const char *kit, const char *name)
 {
     char path[1200];
     snprintf(path, sizeof path, "%s/%s", kit, name);
-    return read_small_file(path);
+    nn_error ignored;
+    char *text = dg_read_file(path, 4096, NULL, &ignored);
+    if (text != NULL)
+        text[strcspn(text, "\n")] = '\0';
+    return text;
 }
 
 /* The summary of a failed link: the first of the units' own functions the

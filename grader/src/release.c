@@ -221,7 +221,8 @@ static const char *const checker_files[] = {
     "kernels.c", "kernels.h", "kernel_call.c", "kernel_call.h", "protocol.c", "protocol.h",
     "runner_serve.c", "runner_serve.h", "judge.c", "judge.h", "report.c", "report.h",
     "report_internal.h", "report_json.c", "report_junit.c", "report_markdown.c",
-    "report_html.c", "inspect.c", "inspect.h", "model_eval.c", "model_eval.h", NULL
+    "report_html.c", "inspect.c", "inspect.h", "model_eval.c", "model_eval.h", "files.c",
+    "files.h", NULL
 };
 static const char *const train_files[] = { "train_command.c", "datasets.c", "exit_status.c",
                                            "dlgrade.h", NULL };

@@ -14,6 +14,8 @@
  */
 #include "model_eval.h"
 
+#include "files.h"
+
 #include "nn/train.h"
 #include "nn/yaml.h"
 
@@ -57,38 +59,27 @@ static nn_status input_error(nn_status status)
 }
 
 /* The spec's text, at most limit bytes, NUL-terminated; a NUL inside is
- * refused (libyaml would stop there, and the rest would go unread). */
+ * refused (libyaml would stop there, and the rest would go unread).
+ * Messages name the file as the student knows it, not the grader's path. */
 static nn_status read_spec(char **out, const dg_model_file *spec, size_t limit, nn_error *err)
 {
-    *out = NULL;
-    FILE *file = fopen(spec->path, "rb");
-    if (file == NULL)
-        return nn_error_set(err, NN_ERR_IO, "%s: cannot read: %s", spec->name, strerror(errno));
-    char *text = malloc(limit + 2);
-    if (text == NULL) {
-        fclose(file);
-        return nn_error_set(err, NN_ERR_MEMORY, "%s: out of memory", spec->name);
+    size_t size = 0;
+    nn_error local;
+    nn_error_clear(&local);
+    *out = dg_read_file(spec->path, limit, &size, &local);
+    if (*out == NULL) {
+        if (local.status == NN_ERR_FORMAT)
+            return nn_error_set(err, NN_ERR_FORMAT, "%s: longer than %zu bytes, the most a "
+                                "model spec may have", spec->name, limit);
+        return nn_error_set(err, local.status, "%s: cannot read", spec->name);
     }
-    size_t size = fread(text, 1, limit + 1, file);
-    bool failed = ferror(file) != 0;
-    fclose(file);
-    if (failed) {
-        free(text);
-        return nn_error_set(err, NN_ERR_IO, "%s: cannot read", spec->name);
-    }
-    if (size > limit) {
-        free(text);
-        return nn_error_set(err, NN_ERR_FORMAT, "%s: longer than %zu bytes, the most a model "
-                            "spec may have", spec->name, limit);
-    }
-    text[size] = '\0';
-    size_t nul = strlen(text);
+    size_t nul = strlen(*out);
     if (nul < size) {
-        free(text);
+        free(*out);
+        *out = NULL;
         return nn_error_set(err, NN_ERR_FORMAT, "%s: offset %zu: a NUL byte: a model spec is "
                             "YAML text", spec->name, nul);
     }
-    *out = text;
     return NN_OK;
 }
 
