@@ -53,16 +53,20 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <math.h>
+#include <net/if.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -78,6 +82,9 @@
 enum { FD_SECCOMP = 3, FD_ARGS = 4, FD_STATUS = 5, FD_REPORT = 6, FD_COUNT = 7 };
 
 #define SANDBOX_PATH "/usr/bin:/bin"
+/* The namespaces the grader's own sandbox starts in; the cgroup namespace
+ * follows once the run's cgroups are joined. */
+#define SANDBOX_NAMESPACES (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
 #define CHECK_INTERVAL_MS 20   /* CPU time is sampled this often */
 #define DRAIN_SECONDS 1.0      /* after the end: how long leftover writers may hold a pipe */
 #define MAX_RLIMITS 8
@@ -154,7 +161,8 @@ static double monotonic_seconds(void)
 typedef enum child_step {
     STEP_SETSID = 1, STEP_CGROUP, STEP_RLIMIT, STEP_DESCRIPTORS, STEP_NO_NEW_PRIVS,
     STEP_SETGROUPS, STEP_SETGID, STEP_SETUID, STEP_PARENT_DEATH, STEP_WORK_ACCESS,
-    STEP_CHDIR, STEP_SECCOMP, STEP_EXEC
+    STEP_CHDIR, STEP_SECCOMP, STEP_EXEC, STEP_CGROUP_NAMESPACE, STEP_VIEW, STEP_HOSTNAME,
+    STEP_LOOPBACK, STEP_FORK
 } child_step;
 
 static const char *step_name(int step)
@@ -175,6 +183,11 @@ static const char *step_name(int step)
     case STEP_CHDIR: return "chdir to the work folder";
     case STEP_SECCOMP: return "loading the seccomp filter";
     case STEP_EXEC: return "exec";
+    case STEP_CGROUP_NAMESPACE: return "unsharing the cgroup namespace";
+    case STEP_VIEW: return "building the filesystem view";
+    case STEP_HOSTNAME: return "sethostname";
+    case STEP_LOOPBACK: return "bringing up the loopback interface";
+    case STEP_FORK: return "forking the program from the sandbox's pid 1";
     }
     return "unknown step";
 }
@@ -182,6 +195,7 @@ static const char *step_name(int step)
 typedef struct child_report {
     int step;
     int error;
+    int item;    /* STEP_VIEW: the index of the view's step that failed */
 } child_report;
 
 /* Everything the child does, decided before fork. */
@@ -198,14 +212,23 @@ typedef struct child_plan {
     const char *work_access;            /* checked after the uid change (bwrap binds it as that uid) */
     const char *work_chdir;             /* without bwrap: run in the work folder */
     const struct sock_fprog *seccomp;   /* without bwrap: loaded by the child itself */
+    const dg_view *view;                /* own namespaces: what the sandbox's pid 1 builds */
     const char *path;
     char *const *argv;
     char *const *envp;
 } child_plan;
 
+static _Noreturn void child_fail_item(int report_fd, child_step step, int item)
+{
+    child_report report = { (int)step, errno, item };
+    ssize_t written = write(report_fd, &report, sizeof report);
+    (void)written; /* nothing more a dying child can do */
+    _exit(127);
+}
+
 static _Noreturn void child_fail(int report_fd, child_step step)
 {
-    child_report report = { (int)step, errno };
+    child_report report = { (int)step, errno, -1 };
     ssize_t written = write(report_fd, &report, sizeof report);
     (void)written; /* nothing more a dying child can do */
     _exit(127);
@@ -235,7 +258,10 @@ static void close_from(int first)
         close((int)fd);
 }
 
-static _Noreturn void run_child(const child_plan *plan)
+/* What every child does first: default signals, its own session, the
+ * run's cgroups, the descriptors at their fixed numbers. Returns the
+ * report descriptor's number. */
+static int child_start(const child_plan *plan)
 {
     int report = plan->sources[FD_REPORT];
 
@@ -270,17 +296,28 @@ static _Noreturn void run_child(const child_plan *plan)
             close(i);
             continue;
         }
-        if (dup3(moved[i], i, i == FD_REPORT ? O_CLOEXEC : 0) < 0)
+        /* the status pipe is the sandbox's pid 1's, not the program's */
+        bool keep_from_program = i == FD_REPORT || (plan->view != NULL && i == FD_STATUS);
+        if (dup3(moved[i], i, keep_from_program ? O_CLOEXEC : 0) < 0)
             child_fail(report, STEP_DESCRIPTORS);
     }
-    report = FD_REPORT;
     close_from(FD_COUNT);
+    return FD_REPORT;
+}
+
+static void child_set_limits(const child_plan *plan, int report)
+{
     /* After the descriptors: moving them needs numbers above a small
      * RLIMIT_NOFILE. */
     for (int i = 0; i < plan->limit_count; i++)
         if (setrlimit((__rlimit_resource_t)plan->resources[i], &plan->limits[i]) != 0)
             child_fail(report, STEP_RLIMIT);
+}
 
+static _Noreturn void run_child(const child_plan *plan)
+{
+    int report = child_start(plan);
+    child_set_limits(plan, report);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         child_fail(report, STEP_NO_NEW_PRIVS);
     if (plan->switch_user) {
@@ -303,6 +340,109 @@ static _Noreturn void run_child(const child_plan *plan)
         child_fail(report, STEP_SECCOMP);
     execve(plan->path, plan->argv, plan->envp);
     child_fail(report, STEP_EXEC);
+}
+
+/* The grader's end of the report pipe closes when the grader dies: the
+ * test after PR_SET_PDEATHSIG, for a child whose parent is in another pid
+ * namespace (getppid() says 0 there). */
+static bool grader_is_gone(int report)
+{
+    struct pollfd end = { report, POLLOUT, 0 };
+    return poll(&end, 1, 0) == 1 && (end.revents & POLLERR);
+}
+
+/* The loopback interface, up as on any machine (and still cut off from
+ * the host's). */
+static int bring_up_loopback(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    memcpy(request.ifr_name, "lo", 3);
+    int done = ioctl(fd, SIOCGIFFLAGS, &request);
+    if (done == 0) {
+        request.ifr_flags |= IFF_UP;
+        done = ioctl(fd, SIOCSIFFLAGS, &request);
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return done;
+}
+
+/* The program, forked by the sandbox's pid 1: the slot's user, the filter,
+ * exec. Raw system calls for the ids: glibc's wrappers would try to reach
+ * the grader's other threads, which do not exist in this copy. */
+static _Noreturn void run_program(const child_plan *plan, int report)
+{
+    if (plan->switch_user) {
+        if (syscall(SYS_setgroups, 0, NULL) != 0)
+            child_fail(report, STEP_SETGROUPS);
+        if (syscall(SYS_setresgid, plan->gid, plan->gid, plan->gid) != 0)
+            child_fail(report, STEP_SETGID);
+        if (syscall(SYS_setresuid, plan->uid, plan->uid, plan->uid) != 0)
+            child_fail(report, STEP_SETUID);
+    }
+    umask(022);
+    if (plan->seccomp != NULL && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, plan->seccomp) != 0)
+        child_fail(report, STEP_SECCOMP);
+    execve(plan->path, plan->argv, plan->envp);
+    child_fail(report, STEP_EXEC);
+}
+
+/* The sandbox's pid 1, cloned by the grader into new mount, pid, network,
+ * ipc and uts namespaces, still root: it builds the filesystem view, forks
+ * the program, gives up its capabilities, reaps whatever dies in the
+ * namespace and hands the program's wait status to the grader through the
+ * status pipe. When it exits, the kernel kills what is left inside. */
+static _Noreturn void run_sandbox_init(const child_plan *plan)
+{
+    int report = child_start(plan);
+    /* after joining the run's cgroups: they become the namespace's root */
+    if (unshare(CLONE_NEWCGROUP) != 0)
+        child_fail(report, STEP_CGROUP_NAMESPACE);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0)
+        child_fail(report, STEP_PARENT_DEATH);
+    if (grader_is_gone(report))
+        _exit(127);
+    int failed = dg_view_build(plan->view);
+    if (failed >= 0)
+        child_fail_item(report, STEP_VIEW, failed);
+    if (sethostname("sandbox", 7) != 0)
+        child_fail(report, STEP_HOSTNAME);
+    if (bring_up_loopback() != 0)
+        child_fail(report, STEP_LOOPBACK);
+    child_set_limits(plan, report);
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        child_fail(report, STEP_NO_NEW_PRIVS);
+    if (chdir("/work") != 0)
+        child_fail(report, STEP_CHDIR);
+
+    pid_t program = (pid_t)syscall(SYS_clone, SIGCHLD, NULL, NULL, NULL, NULL);
+    if (program == 0)
+        run_program(plan, report);
+    if (program < 0)
+        child_fail(report, STEP_FORK);
+    close(report); /* the grader reads to EOF: the program's exec ends it */
+
+    /* Nothing of root is left to take over. No ptrace, no /proc/1/mem. */
+    struct __user_cap_header_struct header = { _LINUX_CAPABILITY_VERSION_3, 0 };
+    struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3];
+    memset(none, 0, sizeof none);
+    syscall(SYS_capset, &header, none);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    for (;;) {
+        int status;
+        pid_t done = waitpid(-1, &status, 0);
+        if (done == program) {
+            ssize_t written = write(FD_STATUS, &status, sizeof status);
+            _exit(written == (ssize_t)sizeof status ? 0 : 126);
+        }
+        if (done < 0 && errno != EINTR)
+            _exit(126);
+    }
 }
 
 static void plan_limit(child_plan *plan, int resource, rlim_t soft, rlim_t hard)
@@ -511,7 +651,9 @@ typedef struct capture {
 typedef struct run_state {
     const dg_sandbox_request *request;
     const dg_sandbox_capabilities *caps;
-    bool bubblewrap;
+    bool bubblewrap;       /* bwrap builds the namespaces */
+    bool own_namespaces;   /* the grader's child builds them itself (root) */
+    dg_view view;          /* own_namespaces: the filesystem it builds */
     char work[PATH_MAX];
     char home[PATH_MAX + 8];
     char program[PATH_MAX];
@@ -524,7 +666,8 @@ typedef struct run_state {
     size_t input_done;
     capture out;
     capture err;
-    capture status;        /* bwrap's JSON status lines */
+    capture status;        /* bwrap's JSON status lines, or the program's wait
+                              status from the sandbox's own pid 1 */
     int report_fd;
     int pidfd;
     pid_t pid;
@@ -765,7 +908,7 @@ static double run_cpu_seconds(run_state *s)
     double cpu = s->cgroups_made ? dg_cgroup_cpu_seconds(&s->cgroups) : -1.0;
     if (cpu >= 0)
         return cpu;
-    pid_t root = s->bubblewrap ? sandbox_init_pid(s) : s->pid;
+    pid_t root = s->bubblewrap ? sandbox_init_pid(s) : s->pid; /* own: pid 1 is our child */
     if (root > 0 && !s->reaped) {
         double sampled = tree_cpu_seconds(root);
         if (sampled > s->tree_cpu)
@@ -945,22 +1088,30 @@ static void classify(run_state *s, dg_sandbox_result *result)
     result->output_truncated = s->out.truncated || s->err.truncated;
 
     int code = -1, signal_number = 0;
-    if (WIFEXITED(s->wait_status)) {
-        code = WEXITSTATUS(s->wait_status);
+    int program_status = s->wait_status;
+    bool program_ran = true;
+    if (s->own_namespaces) {
+        /* the sandbox's pid 1 passes on the program's own wait status */
+        program_ran = s->status.size == sizeof program_status;
+        if (program_ran)
+            memcpy(&program_status, s->status.data, sizeof program_status);
+    } else if (s->bubblewrap) {
+        program_ran = s->status.data != NULL &&
+                      memmem(s->status.data, s->status.size, "\"exit-code\"", 11) != NULL;
+    }
+    if (WIFEXITED(program_status)) {
+        code = WEXITSTATUS(program_status);
         /* bwrap folds a death by signal N into exit status 128 + N */
         if (s->bubblewrap && code > 128 && code < 128 + NSIG) {
             signal_number = code - 128;
             code = -1;
         }
-    } else if (WIFSIGNALED(s->wait_status)) {
-        signal_number = WTERMSIG(s->wait_status);
+    } else if (WIFSIGNALED(program_status)) {
+        signal_number = WTERMSIG(program_status);
     }
     result->exit_code = code < 0 ? 0 : code;
     result->signal = signal_number;
 
-    bool program_ran = !s->bubblewrap ||
-                       (s->status.data != NULL &&
-                        memmem(s->status.data, s->status.size, "\"exit-code\"", 11) != NULL);
     long oom_kills = s->cgroups_made ? dg_cgroup_oom_kills(&s->cgroups) : 0;
 
     if (s->kill_reason != DG_SANDBOX_EXITED) {
@@ -972,6 +1123,8 @@ static void classify(run_state *s, dg_sandbox_result *result)
                  "cannot collect the sandbox's exit status (does the grader ignore SIGCHLD?)");
     } else if (s->grader_failure != NULL) {
         fail_run(result, NULL, NN_OK, "%s", s->grader_failure);
+    } else if (!program_ran && s->own_namespaces) {
+        fail_run(result, NULL, NN_OK, "the sandbox's pid 1 ended without the program's status");
     } else if (!program_ran) {
         /* bwrap's own message is the first line of stderr */
         const unsigned char *end = s->err.data ? memchr(s->err.data, '\n', s->err.size) : NULL;
@@ -1085,7 +1238,13 @@ static nn_status prepare(run_state *s, dg_sandbox_result *result, nn_error *err)
         s->seccomp_program.filter = s->filter.code;
     }
 
-    if (s->bubblewrap) {
+    if (s->own_namespaces) {
+        status = dg_view_plan(&s->view, request, s->work, &local);
+        if (status != NN_OK)
+            return fail_run(result, err, status == NN_ERR_MEMORY ? status : NN_OK, "%s",
+                            local.message);
+        snprintf(s->home, sizeof s->home, "HOME=/work");
+    } else if (s->bubblewrap) {
         arg_buffer args = { 0 };
         build_bwrap_args(&args, request, caps, s->work, caps->seccomp);
         if (args.failed) {
@@ -1113,8 +1272,11 @@ static nn_status prepare(run_state *s, dg_sandbox_result *result, nn_error *err)
     }
 
     if (caps->cgroup_memory || caps->cgroup_pids || caps->cgroup_kill) {
-        /* bwrap's monitor and its pid 1 live in the pids cgroup too */
-        int processes = request->limits.max_processes + (s->bubblewrap ? 2 : 0);
+        /* bwrap's monitor and its pid 1, or our own pid 1, live in the
+         * pids cgroup too */
+        int processes = request->limits.max_processes + (s->bubblewrap       ? 2
+                                                         : s->own_namespaces ? 1
+                                                                             : 0);
         status = dg_cgroup_create(&s->cgroups, caps, request->slot, request->limits.memory_bytes,
                                   processes, &local);
         if (status != NN_OK)
@@ -1138,6 +1300,7 @@ static void cleanup(run_state *s, dg_sandbox_result *result)
         s->cgroups_made = false;
     }
     dg_seccomp_release(&s->filter);
+    dg_view_release(&s->view);
     close_if_open(&s->args_fd);
     close_if_open(&s->stdin_fd);
     close_if_open(&s->out.fd);
@@ -1158,7 +1321,7 @@ static nn_status start(run_state *s, dg_sandbox_result *result, nn_error *err)
     int status_pipe[2] = { -1, -1 }, report[2] = { -1, -1 };
     bool ok = pipe2(in, O_CLOEXEC) == 0 && pipe2(out, O_CLOEXEC) == 0 &&
               pipe2(errp, O_CLOEXEC) == 0 && pipe2(report, O_CLOEXEC) == 0 &&
-              (!s->bubblewrap || pipe2(status_pipe, O_CLOEXEC) == 0);
+              (!(s->bubblewrap || s->own_namespaces) || pipe2(status_pipe, O_CLOEXEC) == 0);
     int saved = errno;
 
     const dg_sandbox_request *request = s->request;
@@ -1196,7 +1359,7 @@ static nn_status start(run_state *s, dg_sandbox_result *result, nn_error *err)
     plan.sources[2] = errp[1];
     plan.sources[FD_SECCOMP] = s->bubblewrap && s->caps->seccomp ? s->filter.fd : -1;
     plan.sources[FD_ARGS] = s->bubblewrap ? s->args_fd : -1;
-    plan.sources[FD_STATUS] = s->bubblewrap ? status_pipe[1] : -1;
+    plan.sources[FD_STATUS] = status_pipe[1];
     plan.sources[FD_REPORT] = report[1];
     plan.cgroups = &s->cgroups;
     rlim_t cpu = (rlim_t)ceil(limits->cpu_seconds) + 1;
@@ -1215,7 +1378,13 @@ static nn_status start(run_state *s, dg_sandbox_result *result, nn_error *err)
     plan.uid = (uid_t)(DG_SANDBOX_FIRST_UID + request->slot);
     plan.gid = (gid_t)(DG_SANDBOX_FIRST_UID + request->slot);
     plan.parent = getpid();
-    if (s->bubblewrap) {
+    if (s->own_namespaces) {
+        plan.view = &s->view;
+        plan.seccomp = s->caps->seccomp ? &s->seccomp_program : NULL;
+        plan.path = request->argv[0];
+        plan.argv = s->argv_copy;
+        plan.envp = direct_envp;
+    } else if (s->bubblewrap) {
         plan.work_access = s->work;
         plan.path = s->caps->bubblewrap_path;
         plan.argv = s->argv_copy;
@@ -1236,7 +1405,14 @@ static nn_status start(run_state *s, dg_sandbox_result *result, nn_error *err)
         status = fail_run(result, err, NN_ERR_MEMORY, "no memory for the program's arguments");
     } else {
         s->started = monotonic_seconds();
-        s->pid = fork();
+        /* Our own namespaces: a raw clone, fork-like (no new stack), whose
+         * child runs nothing but system calls (run_sandbox_init). */
+        s->pid = s->own_namespaces
+                     ? (pid_t)syscall(SYS_clone, SANDBOX_NAMESPACES | SIGCHLD, NULL, NULL, NULL,
+                                      NULL)
+                     : fork();
+        if (s->pid == 0 && s->own_namespaces)
+            run_sandbox_init(&plan);
         if (s->pid == 0)
             run_child(&plan);
         if (s->pid < 0)
@@ -1280,6 +1456,7 @@ nn_status dg_sandbox_run(dg_sandbox_result *result, const dg_sandbox_request *re
     s->request = request;
     s->caps = caps;
     s->bubblewrap = caps->bubblewrap;
+    s->own_namespaces = !caps->bubblewrap && caps->namespaces && caps->user_switch;
     s->kill_reason = DG_SANDBOX_EXITED;
     s->args_fd = s->stdin_fd = s->report_fd = s->pidfd = -1;
     s->out.fd = s->err.fd = s->status.fd = -1;
@@ -1305,10 +1482,16 @@ nn_status dg_sandbox_run(dg_sandbox_result *result, const dg_sandbox_request *re
     if (read_report(s, &report)) {
         waitpid(s->pid, NULL, 0);
         s->reaped = true;
-        fail_run(result, NULL, NN_OK, "sandbox setup failed at %s%s%s: %s",
-                 step_name(report.step), report.step == STEP_EXEC ? " of " : "",
-                 report.step == STEP_EXEC ? (s->bubblewrap ? caps->bubblewrap_path : s->program)
-                                          : "",
+        const char *what = step_name(report.step), *object = "";
+        if (report.step == STEP_EXEC)
+            object = s->bubblewrap ? caps->bubblewrap_path
+                     : s->own_namespaces ? request->argv[0] : s->program;
+        if (report.step == STEP_VIEW && report.item >= 0 && report.item < s->view.count) {
+            what = dg_view_step_name(s->view.steps[report.item].kind);
+            object = s->view.steps[report.item].target;
+        }
+        fail_run(result, NULL, NN_OK, "sandbox setup failed at %s%s%s: %s", what,
+                 report.step == STEP_EXEC ? " of " : *object ? " " : "", object,
                  strerror(report.error));
         cleanup(s, result);
         free(s);
@@ -1382,9 +1565,10 @@ static void probe_seccomp(dg_sandbox_capabilities *caps, char *notes, size_t siz
     dg_seccomp_release(&filter);
 }
 
-/* Runs /usr/bin/true under the full bubblewrap profile. Returns true when
- * it exited 0; otherwise why says what went wrong. */
-static bool try_bubblewrap(const dg_sandbox_capabilities *caps, const char *work, char *why,
+/* Runs /usr/bin/true under the full profile of caps (bubblewrap's or the
+ * grader's own namespaces). Returns true when it exited 0; otherwise why
+ * says what went wrong. */
+static bool try_profile(const dg_sandbox_capabilities *caps, const char *work, char *why,
                            size_t why_size)
 {
     static const char *const argv[] = { "/usr/bin/true", NULL };
@@ -1438,13 +1622,13 @@ static nn_status probe_bubblewrap(dg_sandbox_capabilities *caps, char *notes, si
         trial.bubblewrap = trial.namespaces = true;
         trial.cgroup_kill = trial.cgroup_memory = trial.cgroup_pids = false;
         trial.bubblewrap_disable_userns = true;
-        works = try_bubblewrap(&trial, work, why, sizeof why);
+        works = try_profile(&trial, work, why, sizeof why);
         if (!works) {
             /* bubblewrap older than 0.8 has no --disable-userns */
             char first_why[sizeof why];
             memcpy(first_why, why, sizeof why);
             trial.bubblewrap_disable_userns = false;
-            works = try_bubblewrap(&trial, work, why, sizeof why);
+            works = try_profile(&trial, work, why, sizeof why);
             if (!works)
                 memcpy(why, first_why, sizeof why);
         }
@@ -1472,6 +1656,35 @@ static nn_status probe_bubblewrap(dg_sandbox_capabilities *caps, char *notes, si
     return NN_OK;
 }
 
+/* As root, the grader builds the namespaces itself (run_sandbox_init):
+ * tried once for real. Returns false, with the reason in notes, when it
+ * cannot; bubblewrap is tried next. */
+static nn_status probe_own_namespaces(dg_sandbox_capabilities *caps, char *notes, size_t size,
+                                      bool *works, nn_error *err)
+{
+    *works = false;
+    char work[] = "/tmp/dlgrade-probe-XXXXXX";
+    if (mkdtemp(work) == NULL)
+        return nn_error_set(err, NN_ERR_IO, "sandbox probe: mkdtemp %s: %s", work,
+                            strerror(errno));
+    dg_sandbox_capabilities trial = *caps;
+    trial.namespaces = true;
+    trial.bubblewrap = false;
+    trial.cgroup_kill = trial.cgroup_memory = trial.cgroup_pids = false;
+    char why[300] = "";
+    *works = try_profile(&trial, work, why, sizeof why);
+    rmdir(work);
+    if (*works) {
+        caps->namespaces = true;
+        dg_sandbox_note(notes, size,
+                        "namespaces: in force (network, pid, mount, ipc, uts, cgroup; built by "
+                        "the grader itself, as root, and tested under the full profile)");
+    } else {
+        dg_sandbox_note(notes, size, "own namespaces: MISSING (%s); trying bubblewrap", why);
+    }
+    return NN_OK;
+}
+
 nn_status dg_sandbox_probe(dg_sandbox_capabilities *caps, nn_error *err)
 {
     if (caps == NULL)
@@ -1493,5 +1706,13 @@ nn_status dg_sandbox_probe(dg_sandbox_capabilities *caps, nn_error *err)
     }
     probe_seccomp(caps, notes, size);
     dg_cgroup_probe(caps, notes, size);
+    const char *launcher = getenv("DLGRADE_SANDBOX_LAUNCHER");
+    bool want_bubblewrap = launcher != NULL && strcmp(launcher, "bubblewrap") == 0;
+    if (caps->user_switch && !want_bubblewrap) {
+        bool works = false;
+        nn_status status = probe_own_namespaces(caps, notes, size, &works, err);
+        if (status != NN_OK || works)
+            return status;
+    }
     return probe_bubblewrap(caps, notes, size, err);
 }

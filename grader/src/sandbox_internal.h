@@ -9,6 +9,7 @@
 #include "sandbox.h"
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Appends one line (a newline is added) to a probe's notes, truncating. */
 void dg_sandbox_note(char *notes, size_t size, const char *format, ...)
@@ -63,6 +64,53 @@ nn_status dg_cgroup_remove(dg_cgroup_set *set, nn_error *err);
  * holds its pid, and no process has that pid any more), killing whatever
  * is still inside. The probe calls it. */
 void dg_cgroup_remove_stale(const dg_sandbox_capabilities *capabilities);
+
+/* ---- the filesystem view (sandbox_view.c) ------------------------------ */
+
+typedef enum dg_view_kind {
+    DG_VIEW_ROOT,            /* private mounts, an empty tmpfs root, pivot_root */
+    DG_VIEW_BIND_READ_ONLY,  /* source (a host path under /oldroot) at target */
+    DG_VIEW_BIND_WRITABLE,   /* the work folder */
+    DG_VIEW_SYMLINK,         /* target, a link whose text is source */
+    DG_VIEW_DEVICE,          /* character device `device` at target */
+    DG_VIEW_TMPFS,           /* writable tmpfs at target, mount options in source */
+    DG_VIEW_EMPTY_FOLDER,    /* hidden folder: an empty read-only tmpfs over it */
+    DG_VIEW_EMPTY_FILE,      /* hidden file: /dev/null over it */
+    DG_VIEW_PROC,            /* the pid namespace's /proc */
+    DG_VIEW_DETACH_HOST,     /* the host's tree at target (/oldroot) goes */
+    DG_VIEW_SEAL             /* the root becomes read-only */
+} dg_view_kind;
+
+typedef struct dg_view_step {
+    dg_view_kind kind;
+    char *source;
+    char *target;            /* path inside the sandbox */
+    dev_t device;
+} dg_view_step;
+
+/* The steps that build one run's filesystem, in order. */
+typedef struct dg_view {
+    dg_view_step *steps;
+    int count;
+    int capacity;
+    bool failed;             /* ran out of memory while planning */
+} dg_view;
+
+/* Plans the view sandbox.h describes for request, with the work folder
+ * `work` (a real path) at /work. Fails on memory or a read-only path that
+ * does not resolve. */
+nn_status dg_view_plan(dg_view *view, const dg_sandbox_request *request, const char *work,
+                       nn_error *err);
+void dg_view_release(dg_view *view);
+
+/* Builds the view in the calling process, which must be root in a new
+ * mount namespace of its own. System calls only: safe in a child cloned
+ * from a threaded process. Returns -1 when every step worked, else the
+ * index of the step that failed, errno telling why. */
+int dg_view_build(const dg_view *view);
+
+/* What a step does, for "sandbox setup failed at <name> <target>". */
+const char *dg_view_step_name(dg_view_kind kind);
 
 /* ---- seccomp ----------------------------------------------------------- */
 

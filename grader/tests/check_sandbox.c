@@ -120,11 +120,33 @@ static void require(bool available, const char *mechanism)
                   mechanism, probed.notes);
 }
 
+/* The capabilities the runs use: the probe's (the grader's own
+ * namespaces, as root), or bubblewrap's for the tests looped over the
+ * launchers (index 1), as a grader that is not root would start. */
+static const dg_sandbox_capabilities *active = &probed;
+static dg_sandbox_capabilities with_bubblewrap;
+
 static void work_setup(void)
 {
     nn_error err;
     ck_assert_int_eq(dg_sandbox_probe(&probed, &err), NN_OK);
+    active = &probed;
     test_make_temp_dir(work, sizeof work);
+}
+
+static void use_launcher(int index)
+{
+    if (index == 0)
+        return;
+    setenv("DLGRADE_SANDBOX_LAUNCHER", "bubblewrap", 1);
+    nn_error err;
+    nn_status status = dg_sandbox_probe(&with_bubblewrap, &err);
+    unsetenv("DLGRADE_SANDBOX_LAUNCHER");
+    ck_assert_int_eq(status, NN_OK);
+    ck_assert_msg(with_bubblewrap.bubblewrap && with_bubblewrap.namespaces,
+                  "bubblewrap is needed by this test but missing; the probe says:\n%s",
+                  with_bubblewrap.notes);
+    active = &with_bubblewrap;
 }
 
 static void work_teardown(void)
@@ -169,7 +191,7 @@ static void run_script(dg_sandbox_result *result, const char *script,
                        const dg_sandbox_limits *limits)
 {
     const char *const argv[] = { "/bin/sh", "-c", script, NULL };
-    run_argv(result, argv, limits, NULL, 0, &probed);
+    run_argv(result, argv, limits, NULL, 0, active);
 }
 
 static void run_helper(dg_sandbox_result *result, const char *mode, const char *argument,
@@ -239,8 +261,10 @@ START_TEST(probe_finds_every_mechanism_on_this_machine)
     /* The project's machines (SANDBOX.md) offer all of them; each missing
      * one fails here with the probe's reason. */
     require(probed.user_switch, "root (to switch to a slot uid)");
-    require(probed.bubblewrap, "bubblewrap");
     require(probed.namespaces, "namespaces (network isolation)");
+    /* as root the grader builds them itself; bubblewrap is for the rest */
+    ck_assert(!probed.bubblewrap);
+    ck_assert_msg(strstr(probed.notes, "built by the grader itself") != NULL, "%s", probed.notes);
     require(probed.seccomp, "seccomp");
     require(probed.cgroup_memory, "a memory cgroup");
     require(probed.cgroup_pids, "a pids cgroup");
@@ -249,13 +273,16 @@ START_TEST(probe_finds_every_mechanism_on_this_machine)
 }
 END_TEST
 
-START_TEST(probe_without_bubblewrap_says_the_network_is_open)
+START_TEST(probe_without_a_way_to_namespaces_says_the_network_is_open)
 {
+    /* bubblewrap asked for (as if the grader were not root) and missing */
+    setenv("DLGRADE_SANDBOX_LAUNCHER", "bubblewrap", 1);
     setenv("DLGRADE_BWRAP", "/nonexistent/bwrap", 1);
     dg_sandbox_capabilities caps;
     nn_error err;
     ck_assert_int_eq(dg_sandbox_probe(&caps, &err), NN_OK);
     unsetenv("DLGRADE_BWRAP");
+    unsetenv("DLGRADE_SANDBOX_LAUNCHER");
     ck_assert(!caps.bubblewrap);
     ck_assert(!caps.namespaces);
     ck_assert_msg(strstr(caps.notes, "NO NETWORK ISOLATION") != NULL, "%s", caps.notes);
@@ -267,6 +294,7 @@ END_TEST
 
 START_TEST(exit_code_stdout_and_stderr_are_captured)
 {
+    use_launcher(_i);
     dg_sandbox_limits limits = small_limits();
     dg_sandbox_result result;
     run_script(&result, "echo hello; echo oops >&2; exit 3", &limits);
@@ -282,6 +310,7 @@ END_TEST
 
 START_TEST(large_input_and_outputs_flow_without_deadlock)
 {
+    use_launcher(_i);
     /* 8 MiB through stdin, back on stdout and stderr at once: any
      * sequential write-then-read would fill a 64 KiB pipe and hang. */
     size_t size = (size_t)8 << 20;
@@ -296,7 +325,7 @@ START_TEST(large_input_and_outputs_flow_without_deadlock)
     limits.max_output_bytes = size;
     const char *const argv[] = { "/usr/bin/tee", "/dev/stderr", NULL };
     dg_sandbox_result result;
-    run_argv(&result, argv, &limits, input, size, &probed);
+    run_argv(&result, argv, &limits, input, size, active);
     assert_status(&result, DG_SANDBOX_EXITED);
     ck_assert_int_eq(result.exit_code, 0);
     ck_assert_uint_eq(result.output_size, size);
@@ -318,7 +347,7 @@ START_TEST(program_that_ignores_its_input_is_not_blocked)
     dg_sandbox_limits limits = small_limits();
     const char *const argv[] = { "/bin/sh", "-c", "echo done", NULL };
     dg_sandbox_result result;
-    run_argv(&result, argv, &limits, input, size, &probed);
+    run_argv(&result, argv, &limits, input, size, active);
     assert_status(&result, DG_SANDBOX_EXITED);
     ck_assert(output_is(&result, "done\n"));
     dg_sandbox_result_release(&result);
@@ -330,6 +359,7 @@ END_TEST
 
 START_TEST(cpu_loop_is_killed_at_the_cpu_limit)
 {
+    use_launcher(_i);
     require(probed.cgroup_kill, "cgroup cpu.stat");
     dg_sandbox_limits limits = small_limits();
     limits.cpu_seconds = 0.3;
@@ -389,7 +419,7 @@ START_TEST(pids_cgroup_bounds_the_number_of_processes)
     dg_sandbox_limits limits = small_limits();
     limits.max_processes = 6;
     dg_sandbox_result result;
-    run_helper(&result, "fork", "40", &limits, &probed);
+    run_helper(&result, "fork", "40", &limits, active);
     assert_status(&result, DG_SANDBOX_EXITED);
     /* max_processes counts the program itself: 5 more. */
     ck_assert_msg(output_is(&result, "forked 5\n"), "stdout '%.*s'", (int)result.output_size,
@@ -401,6 +431,7 @@ END_TEST
 
 START_TEST(fork_bomb_is_contained)
 {
+    use_launcher(_i);
     require(probed.cgroup_pids, "a pids cgroup");
     dg_sandbox_limits limits = small_limits();
     limits.max_processes = 8;
@@ -427,7 +458,7 @@ START_TEST(memory_hog_is_killed_at_the_memory_limit)
     limits.cpu_seconds = 5.0;
     limits.wall_seconds = 10.0;
     dg_sandbox_result result;
-    run_helper(&result, "hog", NULL, &limits, &probed);
+    run_helper(&result, "hog", NULL, &limits, active);
     assert_status(&result, DG_SANDBOX_MEMORY_LIMIT);
     ck_assert(strstr((const char *)result.output ? (const char *)result.output : "",
                      "allocated") == NULL);
@@ -454,6 +485,7 @@ END_TEST
 
 START_TEST(crash_is_reported_as_a_signal_and_writes_no_core)
 {
+    use_launcher(_i);
     dg_sandbox_limits limits = small_limits();
     dg_sandbox_result result;
     run_script(&result, "ulimit -c; kill -SEGV $$", &limits);
@@ -499,7 +531,7 @@ START_TEST(seccomp_refuses_sockets)
     snprintf(port_text, sizeof port_text, "%d", port);
     dg_sandbox_limits limits = small_limits();
     dg_sandbox_result result;
-    run_helper(&result, "net", port_text, &limits, &probed);
+    run_helper(&result, "net", port_text, &limits, active);
     assert_status(&result, DG_SANDBOX_EXITED);
     ck_assert_msg(output_is(&result, "loopback socket EPERM\noutside socket EPERM\n"),
                   "stdout '%.*s'", (int)result.output_size, result.output);
@@ -510,11 +542,12 @@ END_TEST
 
 START_TEST(network_namespace_isolates_even_without_seccomp)
 {
-    require(probed.namespaces, "a network namespace (bubblewrap)");
+    use_launcher(_i);
+    require(active->namespaces, "a network namespace");
     int port, listener = host_listener(&port);
     char port_text[16];
     snprintf(port_text, sizeof port_text, "%d", port);
-    dg_sandbox_capabilities caps = probed;
+    dg_sandbox_capabilities caps = *active;
     caps.seccomp = false;
     dg_sandbox_limits limits = small_limits();
     dg_sandbox_result result;
@@ -531,7 +564,8 @@ END_TEST
 
 START_TEST(filesystem_shows_only_the_work_folder_and_the_system)
 {
-    require(probed.bubblewrap, "bubblewrap (mount namespace)");
+    use_launcher(_i);
+    require(active->namespaces, "a mount namespace");
     require(probed.user_switch, "root (slot uid)");
     char repository[1024], script[24000];
     ck_assert_ptr_nonnull(getcwd(repository, sizeof repository));
@@ -574,7 +608,8 @@ END_TEST
 
 START_TEST(plain_profile_has_no_proc_and_only_harmless_devices)
 {
-    require(probed.bubblewrap, "bubblewrap");
+    use_launcher(_i);
+    require(active->namespaces, "a mount namespace");
     const char *const argv[] = {
         "/bin/sh", "-c",
         "ls /proc 2>&1 | wc -l; ls /dev | tr '\\n' ' '; echo; "
@@ -592,7 +627,7 @@ START_TEST(plain_profile_has_no_proc_and_only_harmless_devices)
     dg_sandbox_result result;
     nn_error err;
     nn_error_clear(&err);
-    ck_assert_msg(dg_sandbox_run(&result, &request, &probed, &err) == NN_OK, "%s", err.message);
+    ck_assert_msg(dg_sandbox_run(&result, &request, active, &err) == NN_OK, "%s", err.message);
     assert_status(&result, DG_SANDBOX_EXITED);
     /* /proc is missing (ls prints one error line); /dev has the five
      * character devices and nothing else (no pts, shm or console) */
@@ -605,6 +640,7 @@ END_TEST
 
 START_TEST(no_new_privileges_no_capabilities_and_a_filter)
 {
+    use_launcher(_i);
     dg_sandbox_limits limits = small_limits();
     dg_sandbox_result result;
     run_script(&result, "grep -E '^(NoNewPrivs|CapEff|Seccomp):' /proc/self/status; id -u",
@@ -643,14 +679,25 @@ END_TEST
 
 START_TEST(grader_environment_and_paths_stay_outside)
 {
-    require(probed.bubblewrap, "bubblewrap");
+    use_launcher(_i);
+    require(active->namespaces, "a pid namespace");
     setenv("DLGRADE_TEST_SECRET", "marker-7f3a9c", 1);
     dg_sandbox_limits limits = small_limits();
     dg_sandbox_result result;
-    run_script(&result, "cat /proc/1/cmdline /proc/1/environ; env; ps -ef 2>&1", &limits);
+    run_script(&result,
+               "cat /proc/1/cmdline /proc/1/environ; env; ps -ef 2>&1; "
+               "if test -e /proc/1/cmdline; then echo pid 1 shown | tr ' ' _; fi",
+               &limits);
     unsetenv("DLGRADE_TEST_SECRET");
     assert_status(&result, DG_SANDBOX_EXITED);
     ck_assert(memmem(result.output, result.output_size, "marker-7f3a9c", 13) == NULL);
+    /* The grader's own pid 1 is a copy of the grader, command line
+     * included: /proc must not show it (bubblewrap's pid 1 is its own
+     * program, with nothing of the grader's on its command line). */
+    if (!active->bubblewrap)
+        ck_assert_msg(memmem(result.output, result.output_size, "pid_1_shown", 11) == NULL,
+                      "the sandbox's pid 1 is visible: '%.*s'", (int)result.output_size,
+                      result.output);
     ck_assert_msg(memmem(result.output, result.output_size, work, strlen(work)) == NULL,
                   "the host path of the work folder is visible: '%.*s'",
                   (int)result.output_size, result.output);
@@ -660,6 +707,7 @@ END_TEST
 
 START_TEST(setsid_daemon_is_killed_at_the_end)
 {
+    use_launcher(_i);
     dg_sandbox_limits limits = small_limits();
     limits.wall_seconds = 20.0;
     dg_sandbox_result result;
@@ -728,10 +776,11 @@ END_TEST
 
 START_TEST(missing_program_is_a_sandbox_error)
 {
+    use_launcher(_i);
     dg_sandbox_limits limits = small_limits();
     const char *const argv[] = { "/work/no-such-program", NULL };
     dg_sandbox_result result;
-    run_argv(&result, argv, &limits, NULL, 0, &probed);
+    run_argv(&result, argv, &limits, NULL, 0, active);
     assert_status(&result, DG_SANDBOX_ERROR);
     ck_assert_msg(strstr(result.message, "no-such-program") != NULL, "message '%s'",
                   result.message);
@@ -739,9 +788,16 @@ START_TEST(missing_program_is_a_sandbox_error)
 }
 END_TEST
 
-START_TEST(unreachable_work_folder_is_a_sandbox_error)
+START_TEST(unreachable_work_folder_is_a_sandbox_error_without_namespaces)
 {
+    /* The program runs in the host's folder, as the slot's uid: one it
+     * cannot reach is the grader's error, said before the program runs.
+     * (In namespaces the folder is shown at /work by root, whatever the
+     * folders above it.) */
     require(probed.user_switch, "root (slot uid)");
+    dg_sandbox_capabilities caps = probed;
+    caps.bubblewrap = caps.namespaces = false;
+    active = &caps;
     /* work is mkdtemp's 0700: a folder inside it is out of the slot's reach */
     char inner[4200];
     snprintf(inner, sizeof inner, "%s/inner", work);
@@ -756,7 +812,7 @@ START_TEST(unreachable_work_folder_is_a_sandbox_error)
     request.limits = small_limits();
     dg_sandbox_result result;
     nn_error err;
-    ck_assert_int_eq(dg_sandbox_run(&result, &request, &probed, &err), NN_OK);
+    ck_assert_int_eq(dg_sandbox_run(&result, &request, active, &err), NN_OK);
     assert_status(&result, DG_SANDBOX_ERROR);
     ck_assert_msg(strstr(result.message, "work folder") != NULL, "message '%s'",
                   result.message);
@@ -776,21 +832,21 @@ START_TEST(malformed_requests_are_refused)
     nn_error err;
 
     request.argv = relative;
-    ck_assert_int_eq(dg_sandbox_run(&result, &request, &probed, &err), NN_ERR_ARGUMENT);
+    ck_assert_int_eq(dg_sandbox_run(&result, &request, active, &err), NN_ERR_ARGUMENT);
     ck_assert_int_eq(result.status, DG_SANDBOX_ERROR);
 
     request.argv = absolute;
     request.slot = DG_SANDBOX_MAX_SLOTS;
-    ck_assert_int_eq(dg_sandbox_run(&result, &request, &probed, &err), NN_ERR_ARGUMENT);
+    ck_assert_int_eq(dg_sandbox_run(&result, &request, active, &err), NN_ERR_ARGUMENT);
 
     request.slot = 0;
     request.limits.cpu_seconds = 0;
-    ck_assert_int_eq(dg_sandbox_run(&result, &request, &probed, &err), NN_ERR_ARGUMENT);
+    ck_assert_int_eq(dg_sandbox_run(&result, &request, active, &err), NN_ERR_ARGUMENT);
 
     const char *const root[] = { "/", NULL };
     request.limits = small_limits();
     request.read_only_paths = root;
-    ck_assert_int_eq(dg_sandbox_run(&result, &request, &probed, &err), NN_ERR_ARGUMENT);
+    ck_assert_int_eq(dg_sandbox_run(&result, &request, active, &err), NN_ERR_ARGUMENT);
     ck_assert_msg(strstr(err.message, "read-only") != NULL, "%s", err.message);
 }
 END_TEST
@@ -804,7 +860,7 @@ Suite *sandbox_suite(void)
     tcase_add_checked_fixture(basics, work_setup, work_teardown);
     tcase_set_timeout(basics, 30);
     tcase_add_test(basics, probe_finds_every_mechanism_on_this_machine);
-    tcase_add_test(basics, probe_without_bubblewrap_says_the_network_is_open);
+    tcase_add_test(basics, probe_without_a_way_to_namespaces_says_the_network_is_open);
     tcase_add_test(basics, exit_code_stdout_and_stderr_are_captured);
     tcase_add_test(basics, large_input_and_outputs_flow_without_deadlock);
     tcase_add_test(basics, program_that_ignores_its_input_is_not_blocked);
@@ -822,7 +878,7 @@ Suite *sandbox_suite(void)
     tcase_add_test(basics, without_bubblewrap_the_other_mechanisms_still_hold);
     tcase_add_test(basics, program_closing_its_stdin_does_not_kill_the_grader);
     tcase_add_test(basics, missing_program_is_a_sandbox_error);
-    tcase_add_test(basics, unreachable_work_folder_is_a_sandbox_error);
+    tcase_add_test(basics, unreachable_work_folder_is_a_sandbox_error_without_namespaces);
     tcase_add_test(basics, malformed_requests_are_refused);
     suite_add_tcase(suite, basics);
 
@@ -837,5 +893,25 @@ Suite *sandbox_suite(void)
     tcase_add_test(helper, network_namespace_isolates_even_without_seccomp);
     tcase_add_test(helper, filesystem_shows_only_the_work_folder_and_the_system);
     suite_add_tcase(suite, helper);
+
+    /* The same runs started by bubblewrap (loop index 1), as for a grader
+     * that is not root. */
+    TCase *bubblewrap = tcase_create("bubblewrap");
+    tcase_add_unchecked_fixture(bubblewrap, helper_setup, helper_teardown);
+    tcase_add_checked_fixture(bubblewrap, work_setup, work_teardown);
+    tcase_set_timeout(bubblewrap, 30);
+    tcase_add_loop_test(bubblewrap, exit_code_stdout_and_stderr_are_captured, 1, 2);
+    tcase_add_loop_test(bubblewrap, large_input_and_outputs_flow_without_deadlock, 1, 2);
+    tcase_add_loop_test(bubblewrap, cpu_loop_is_killed_at_the_cpu_limit, 1, 2);
+    tcase_add_loop_test(bubblewrap, fork_bomb_is_contained, 1, 2);
+    tcase_add_loop_test(bubblewrap, crash_is_reported_as_a_signal_and_writes_no_core, 1, 2);
+    tcase_add_loop_test(bubblewrap, plain_profile_has_no_proc_and_only_harmless_devices, 1, 2);
+    tcase_add_loop_test(bubblewrap, no_new_privileges_no_capabilities_and_a_filter, 1, 2);
+    tcase_add_loop_test(bubblewrap, grader_environment_and_paths_stay_outside, 1, 2);
+    tcase_add_loop_test(bubblewrap, setsid_daemon_is_killed_at_the_end, 1, 2);
+    tcase_add_loop_test(bubblewrap, missing_program_is_a_sandbox_error, 1, 2);
+    tcase_add_loop_test(bubblewrap, network_namespace_isolates_even_without_seccomp, 1, 2);
+    tcase_add_loop_test(bubblewrap, filesystem_shows_only_the_work_folder_and_the_system, 1, 2);
+    suite_add_tcase(suite, bubblewrap);
     return suite;
 }
