@@ -13,8 +13,9 @@
  *       once COMMAND has ended: the largest resident set of any single
  *       process that the kernel counted for the tree, exact. Only processes
  *       reaped up the chain count: a sandboxed program, reaped by the pid
- *       namespace's init that bubblewrap's monitor does not wait for, is
- *       not among them (the sampled figures below see it).
+ *       namespace's init, is counted only when that init is the grader's
+ *       own (bubblewrap's monitor does not wait for its init): under
+ *       bubblewrap it is not among them (the sampled figures below see it).
  *   RESULT tree_pss_peak KIB processes=N top=NAME:KIB,...   the largest
  *       sum, over the processes of the tree alive at one moment, of their
  *       proportional set size (PSS: shared pages divided among the

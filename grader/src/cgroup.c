@@ -298,7 +298,7 @@ void dg_cgroup_probe(dg_sandbox_capabilities *caps, char *notes, size_t notes_si
         dg_sandbox_note(notes, notes_size,
                         "cgroup kill: MISSING (%s): CPU time is sampled from /proc for the "
                         "process tree (RLIMIT_CPU per process as a backstop); without "
-                        "bubblewrap a setsid daemon leaves the tree and may outlive the run",
+                        "a pid namespace a setsid daemon leaves the tree and may outlive the run",
                         unified.found ? why : unified.why);
     }
 

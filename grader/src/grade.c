@@ -544,7 +544,7 @@ nn_status dg_run_runner(dg_sandbox_result *result, dg_grade_context *context,
      * process from running unwatched: their Valgrind writes into the same
      * stream, which then no longer reads as one report. bash, not dash:
      * dash redirects descriptors 0 to 9 only. ./runner, not /work/runner:
-     * the shell's arguments are not rewritten without bubblewrap, and the
+     * the shell's arguments are not rewritten without namespaces, and the
      * work folder is the current folder either way. */
     int channel = used.max_open_files - 1;
     char command[1024];

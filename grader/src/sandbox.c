@@ -3,17 +3,23 @@
  * the sandbox, feeding and draining it, enforcing the limits, and telling
  * how it ended.
  *
- * Theory of operation. The grader forks a child that prepares itself and
- * execs bubblewrap, which builds the namespaces and the filesystem view
- * and execs the program.
+ * Theory of operation. Three ways to start, chosen by the probe:
+ *   - own namespaces (the grader is root): the grader clones a child
+ *     straight into new mount, pid, network, ipc and uts namespaces; that
+ *     child, pid 1 inside, builds the filesystem view as root
+ *     (sandbox_view.c), forks the program, drops every capability and
+ *     reaps until the program ends (run_sandbox_init);
+ *   - bubblewrap (a grader that is not root): the child execs bwrap, which
+ *     builds the namespaces in a user namespace and execs the program;
+ *   - neither: the child execs the program itself, in the work folder.
  *
- * The child, between fork and exec, makes only async-signal-safe calls (the
- * grader may have threads; everything it needs was computed before fork):
+ * The child, between clone and exec, makes only async-signal-safe calls
+ * (the grader may have threads; everything it needs was computed before):
  *   1. default signal dispositions and an empty signal mask;
  *   2. setsid: its own session and process group (the fallback kill target);
  *   3. joins the run's cgroups while still root;
  *   4. moves its descriptors to fixed numbers (0-2 stdio, 3 the seccomp
- *      program, 4 bwrap's arguments, 5 bwrap's status, 6 the report pipe)
+ *      program, 4 bwrap's arguments, 5 the status pipe, 6 the report pipe)
  *      and closes every other one, so no descriptor of the grader leaks in;
  *   5. rlimits as backstops: CPU (limit + 1 s soft, + 2 s hard), CORE 0
  *      (core_pattern is "core": a crash would write into the work folder),
@@ -27,17 +33,19 @@
  *   9. execs bwrap with an almost empty environment and "--args 4", so
  *      that neither the grader's environment nor its paths show in
  *      /proc/1/environ or /proc/1/cmdline inside.
- * Without bubblewrap, steps 8-9 become: chdir to the work folder, load the
- * seccomp program with prctl, exec the program itself.
+ * Without namespaces, steps 8-9 become: chdir to the work folder, load the
+ * seccomp program with prctl, exec the program itself. In its own
+ * namespaces the sandbox's pid 1 does 1-5, builds the view, and the
+ * program it forks does 7, loads the seccomp program and execs.
  *
  * A failing step writes (step, errno) into the report pipe and exits 127.
  * The parent reads that pipe to EOF before anything else: close-on-exec
  * makes EOF mean that exec happened, so a setup failure becomes
- * DG_SANDBOX_ERROR, never an exit code. bwrap's own failures (a bind source
- * gone, the program not found) are told apart by --json-status-fd: bwrap
- * writes "exit-code" there only when the program really ran.
+ * DG_SANDBOX_ERROR, never an exit code. Whether the program really ran is
+ * told by the status pipe: our own pid 1 writes the program's wait status
+ * there, bwrap writes "exit-code" there (--json-status-fd) only then.
  *
- * The parent feeds stdin and drains stdout, stderr and bwrap's status in
+ * The parent feeds stdin and drains stdout, stderr and the status pipe in
  * one poll() loop over non-blocking descriptors (no deadlock whatever the
  * sizes), keeps max_output_bytes of each stream and drops the rest, and
  * every 20 ms reads the tree's CPU time from cpu.stat. Past the CPU or wall

@@ -9,15 +9,21 @@
  * silently skipped. Failure to start a sandbox is the grader's error
  * (DG_SANDBOX_ERROR), never the student's.
  *
- * What the program sees, with every mechanism in force (bubblewrap, root):
+ * The namespaces and the filesystem view are built by the grader itself
+ * when it is root (sandbox_view.c: a few milliseconds per start), else by
+ * bubblewrap in a user namespace (several milliseconds more), else not at
+ * all, which the probe's notes say loudly.
+ *
+ * What the program sees, with every mechanism in force (root):
  *   - its own user (uid and gid DG_SANDBOX_FIRST_UID + slot, no
  *     capabilities, no supplementary groups), PR_SET_NO_NEW_PRIVS;
- *   - new network, pid, mount, ipc, uts, user and cgroup namespaces: only a
- *     loopback interface of its own, no host process, no further user
- *     namespace;
+ *   - new network, pid, mount, ipc, uts and cgroup namespaces (and a user
+ *     namespace under bubblewrap): only a loopback interface of its own,
+ *     no host process, no new namespace of its own making (seccomp);
  *   - a read-only root holding /usr (read-only), the /bin, /lib... links,
  *     /etc/ld.so.cache and /etc/alternatives (so that OpenBLAS resolves),
- *     /proc, a minimal /dev, a /tmp of max_file_bytes, the work folder
+ *     a minimal /dev, a /tmp of max_file_bytes, /proc only when asked
+ *     for (showing the program's own processes only), the work folder
  *     read-write at /work (its current folder), and the request's extra
  *     read-only paths at their host paths, minus its hidden paths (empty
  *     there). Nothing else of the host;
@@ -29,9 +35,11 @@
  *     which kills the whole tree), memory and processes (cgroups), file
  *     size, open files, stack and core size 0 (rlimits).
  * Nothing of the grader's command line or environment reaches the sandbox:
- * bubblewrap reads its options from a file descriptor, so /proc/1/cmdline
- * inside shows only "bwrap --args 4 -- " and the program's own argv (which
- * the program sees anyway: never put a secret in argv).
+ * the grader's own pid 1 (a copy of the grader) is root without
+ * capabilities and hidden from the program's /proc (hidepid); bubblewrap
+ * reads its options from a file descriptor, so its /proc/1/cmdline shows
+ * only "bwrap --args 4 -- " and the program's own argv (which the program
+ * sees anyway: never put a secret in argv).
  */
 #ifndef DG_SANDBOX_H
 #define DG_SANDBOX_H
@@ -54,8 +62,8 @@ typedef struct dg_sandbox_limits {
                                   page cache, tmpfs files); RLIMIT_AS per process only
                                   when there is no memory cgroup */
     int max_processes;         /* processes and threads of the program at once, itself
-                                  included (pids cgroup; the sandbox's own two bubblewrap
-                                  processes are added on top) */
+                                  included (pids cgroup; the sandbox's own pid 1, or
+                                  bubblewrap's two processes, are added on top) */
     size_t max_file_bytes;     /* largest file it may write (RLIMIT_FSIZE); also the size of its /tmp */
     int max_open_files;        /* RLIMIT_NOFILE, at least 16 (bubblewrap needs some) */
     size_t max_output_bytes;   /* stdout and stderr kept, each; the rest is drained and
@@ -69,8 +77,10 @@ dg_sandbox_limits dg_sandbox_default_limits(void);
 #define DG_SANDBOX_PATH_SIZE 256
 
 typedef struct dg_sandbox_capabilities {
-    bool bubblewrap;        /* bwrap found and working */
-    bool namespaces;        /* net/pid/mount/ipc/uts isolation in force */
+    bool namespaces;        /* net/pid/mount/ipc/uts isolation in force: built by the
+                               grader itself when user_switch (root), else by bwrap */
+    bool bubblewrap;        /* bwrap builds them (a grader that is not root, or
+                               $DLGRADE_SANDBOX_LAUNCHER=bubblewrap) */
     bool user_switch;       /* running as root: can drop to a slot uid */
     bool seccomp;           /* deny-list filter installed */
     bool cgroup_memory;     /* memory limit via cgroup (v1 or v2) */
@@ -94,12 +104,14 @@ typedef struct dg_sandbox_capabilities {
 } dg_sandbox_capabilities;
 
 /* Detects what this machine offers, trying each mechanism once for real
- * (bubblewrap runs /usr/bin/true under the full profile; the seccomp filter
- * is loaded in a child and must refuse a socket; a test cgroup is made,
- * limited and removed). Missing mechanisms are not errors: they are false
- * with a note saying why. $DLGRADE_BWRAP overrides where bwrap is looked
- * for. Fails only when err-worthy trouble stops the probe itself
- * (memory, a temporary folder). */
+ * (/usr/bin/true runs under the full profile, in the grader's own
+ * namespaces as root, else under bubblewrap; the seccomp filter is loaded
+ * in a child and must refuse a socket; a test cgroup is made, limited and
+ * removed). Missing mechanisms are not errors: they are false with a note
+ * saying why. $DLGRADE_SANDBOX_LAUNCHER=bubblewrap makes a root grader use
+ * bubblewrap too; $DLGRADE_BWRAP overrides where bwrap is looked for.
+ * Fails only when err-worthy trouble stops the probe itself (memory, a
+ * temporary folder). */
 nn_status dg_sandbox_probe(dg_sandbox_capabilities *capabilities, nn_error *err);
 
 typedef enum dg_sandbox_status {
@@ -115,12 +127,14 @@ typedef enum dg_sandbox_status {
 typedef struct dg_sandbox_request {
     const char *const *argv;   /* argv[0] is a path inside the sandbox */
     const char *work_directory; /* host folder, shown read-write at /work */
-    const char *const *read_only_paths; /* extra host paths shown read-only at the same path, NULL-terminated, may be NULL */
+    const char *const *read_only_paths; /* extra host paths shown read-only at their real
+                                           paths (mounts below them are not shown),
+                                           NULL-terminated, may be NULL */
     const char *const *hidden_paths; /* host paths inside the shown system folders that the
                                         program must not see (a dataset's test labels under
                                         /usr/share): each is covered by an empty read-only
                                         folder (or file); missing ones are skipped; NULL-
-                                        terminated, may be NULL. Needs bubblewrap. */
+                                        terminated, may be NULL. Needs namespaces. */
     int slot;                  /* parallel slot: picks the unprivileged uid */
     bool show_proc;            /* mount the sandbox's own /proc: Valgrind reads its maps
                                   there; a plain program has no use for it, and each mount
@@ -153,16 +167,18 @@ typedef struct dg_sandbox_result {
  * killed the tree for that limit (or the RLIMIT_CPU backstop fired);
  * MEMORY_LIMIT when the memory cgroup killed something; OUTPUT_LIMIT when
  * output was truncated (exit_code/signal still say how it ended); SIGNALED
- * or EXITED. Under bubblewrap a death by signal N reaches the grader as
- * exit status 128 + N, folded the way a shell folds it, so an exit(139)
- * reads as SIGNALED with SIGSEGV. Whatever is left of the tree when the
+ * or EXITED. The grader's own pid 1 passes on the program's exact wait
+ * status; under bubblewrap a death by signal N reaches the grader as exit
+ * status 128 + N, folded the way a shell folds it, so an exit(139) reads
+ * as SIGNALED with SIGSEGV there. Whatever is left of the tree when the
  * program ends (a setsid daemon) is killed, and the run's cgroups removed.
  *
  * The work folder: when the grader is root, the folder itself (not its
  * contents) is given to the slot's uid, so the program can create files;
- * the files the caller put there must be readable by others, and every
- * folder above it searchable by others (mkdtemp's 0700 is not). Without
- * bubblewrap the program runs in the work folder itself: an argv[0] of
+ * the files the caller put there must be readable by others and, unless
+ * the grader builds the namespaces itself, every folder above it
+ * searchable by others (mkdtemp's 0700 is not). Without namespaces the
+ * program runs in the work folder itself: an argv[0] of
  * "/work/NAME" is run as WORK/NAME, but other arguments are not rewritten,
  * so pass paths relative to the work folder. What the program leaves in
  * the work folder is as untrusted as its output: it may have put symlinks
@@ -170,8 +186,8 @@ typedef struct dg_sandbox_result {
  * that they are regular files.
  *
  * Returns NN_OK whenever the result is filled, including DG_SANDBOX_ERROR
- * (message says what failed: a cgroup, the fork, bubblewrap's setup, an
- * exec). Returns NN_ERR_ARGUMENT for a malformed request and NN_ERR_MEMORY
+ * (message says what failed: a cgroup, the fork, a step of the
+ * filesystem view, bubblewrap's setup, an exec). Returns NN_ERR_ARGUMENT for a malformed request and NN_ERR_MEMORY
  * when the grader ran out of memory; result->status is then
  * DG_SANDBOX_ERROR too. Release the result with dg_sandbox_result_release.
  */

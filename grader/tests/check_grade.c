@@ -1363,8 +1363,8 @@ START_TEST(sigkill_mid_run_keeps_the_old_report_and_leaves_no_process)
 
     kill_mid_run(&g);
     pid_t killed = g.pid;
-    /* The sandbox dies with its grader (bubblewrap's --die-with-parent and
-     * PR_SET_PDEATHSIG); its pid 1 may stay a zombie until the host's
+    /* The sandbox dies with its grader (PR_SET_PDEATHSIG on its pid 1, or
+     * bubblewrap's --die-with-parent); its pid 1 may stay a zombie until the host's
      * init reaps it, so only live processes count here. */
     assert_no_process_left(g.slot, 3.0, false, "after SIGKILL");
     for (int r = 0; r < REPORT_COUNT; r++) {
