@@ -506,34 +506,60 @@ static void arg_add_number(arg_buffer *b, unsigned long long value)
     arg_add(b, text);
 }
 
-/* /bin, /lib... are links into /usr on a merged-/usr system and real
- * folders on an old one: show them as the host has them. */
-static void add_system_folders(arg_buffer *b)
+/* bwrap's options for the view: the same steps our own pid 1 takes. */
+static void add_view(arg_buffer *b, const dg_view *view)
 {
-    static const char *const tops[] = { "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32" };
-    for (size_t i = 0; i < sizeof tops / sizeof tops[0]; i++) {
-        struct stat info;
-        if (lstat(tops[i], &info) != 0)
-            continue;
-        if (S_ISLNK(info.st_mode)) {
-            char target[PATH_MAX];
-            ssize_t n = readlink(tops[i], target, sizeof target - 1);
-            if (n <= 0)
-                continue;
-            target[n] = '\0';
-            arg_add(b, "--symlink");
-            arg_add(b, target);
-            arg_add(b, tops[i]);
-        } else if (S_ISDIR(info.st_mode)) {
+    for (int i = 0; i < view->count; i++) {
+        const dg_view_step *step = &view->steps[i];
+        switch (step->kind) {
+        case DG_VIEW_ROOT:        /* bwrap's root is an empty tmpfs already */
+        case DG_VIEW_DETACH_HOST: /* and it detaches the host's tree itself */
+            break;
+        case DG_VIEW_BIND_READ_ONLY:
+        case DG_VIEW_BIND_WRITABLE:
+        case DG_VIEW_SYMLINK:
+            arg_add(b, step->kind == DG_VIEW_BIND_READ_ONLY ? "--ro-bind"
+                       : step->kind == DG_VIEW_BIND_WRITABLE ? "--bind"
+                                                             : "--symlink");
+            arg_add(b, step->source);
+            arg_add(b, step->target);
+            break;
+        case DG_VIEW_DEVICE:
+            arg_add(b, "--dev-bind");
+            arg_add(b, step->target); /* the host's node of the same name */
+            arg_add(b, step->target);
+            break;
+        case DG_VIEW_TMPFS:
+            arg_add(b, "--size");
+            arg_add_number(b, step->size);
+            arg_add(b, "--tmpfs");
+            arg_add(b, step->target);
+            break;
+        case DG_VIEW_EMPTY_FOLDER:
+            arg_add(b, "--tmpfs");
+            arg_add(b, step->target);
+            arg_add(b, "--remount-ro");
+            arg_add(b, step->target);
+            break;
+        case DG_VIEW_EMPTY_FILE:
             arg_add(b, "--ro-bind");
-            arg_add(b, tops[i]);
-            arg_add(b, tops[i]);
+            arg_add(b, "/dev/null");
+            arg_add(b, step->target);
+            break;
+        case DG_VIEW_PROC:
+            arg_add(b, "--proc");
+            arg_add(b, step->target);
+            break;
+        case DG_VIEW_SEAL:
+            arg_add(b, "--remount-ro");
+            arg_add(b, "/");
+            break;
         }
     }
 }
 
-static void build_bwrap_args(arg_buffer *b, const dg_sandbox_request *request,
-                             const dg_sandbox_capabilities *caps, const char *work, bool seccomp)
+static void build_bwrap_args(arg_buffer *b, const dg_view *view,
+                             const dg_sandbox_capabilities *caps, bool seccomp)
 {
     arg_add(b, "--unshare-all");   /* net, pid, ipc, uts, cgroup, user if possible */
     arg_add(b, "--unshare-user");  /* user for certain: --disable-userns needs it */
@@ -552,87 +578,7 @@ static void build_bwrap_args(arg_buffer *b, const dg_sandbox_request *request,
         arg_add(b, environment[i][0]);
         arg_add(b, environment[i][1]);
     }
-    /* bwrap's root is an empty tmpfs; put in it only what a program needs. */
-    arg_add(b, "--ro-bind");
-    arg_add(b, "/usr");
-    arg_add(b, "/usr");
-    add_system_folders(b);
-    /* Debian resolves libopenblas.so.0 and libblas.so.3 through
-     * /etc/alternatives; the loader's cache names the multiarch folders. */
-    static const char *const etc_files[] = { "/etc/ld.so.cache", "/etc/alternatives" };
-    for (size_t i = 0; i < sizeof etc_files / sizeof etc_files[0]; i++) {
-        arg_add(b, "--ro-bind-try");
-        arg_add(b, etc_files[i]);
-        arg_add(b, etc_files[i]);
-    }
-    if (request->show_proc) {
-        arg_add(b, "--proc");
-        arg_add(b, "/proc");
-    }
-    /* A /dev with only the harmless character devices: bwrap's --dev would
-     * add a pty instance and a shm mount, which no check uses and which
-     * cost about a millisecond per start. */
-    arg_add(b, "--tmpfs");
-    arg_add(b, "/dev");
-    static const char *const devices[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random",
-                                           "/dev/urandom" };
-    for (size_t i = 0; i < sizeof devices / sizeof devices[0]; i++) {
-        arg_add(b, "--dev-bind");
-        arg_add(b, devices[i]);
-        arg_add(b, devices[i]);
-    }
-    static const char *const streams[][2] = { { "/proc/self/fd", "/dev/fd" },
-                                              { "/proc/self/fd/0", "/dev/stdin" },
-                                              { "/proc/self/fd/1", "/dev/stdout" },
-                                              { "/proc/self/fd/2", "/dev/stderr" } };
-    for (size_t i = 0; request->show_proc && i < sizeof streams / sizeof streams[0]; i++) {
-        arg_add(b, "--symlink");
-        arg_add(b, streams[i][0]);
-        arg_add(b, streams[i][1]);
-    }
-    size_t tmp_size = request->limits.max_file_bytes;
-    if (tmp_size < ((size_t)1 << 20))
-        tmp_size = (size_t)1 << 20;
-    arg_add(b, "--size");
-    arg_add_number(b, tmp_size);
-    arg_add(b, "--tmpfs");
-    arg_add(b, "/tmp");
-    arg_add(b, "--bind");
-    arg_add(b, work);
-    arg_add(b, "/work");
-    for (int i = 0; request->read_only_paths && request->read_only_paths[i]; i++) {
-        arg_add(b, "--ro-bind");
-        arg_add(b, request->read_only_paths[i]);
-        arg_add(b, request->read_only_paths[i]);
-    }
-    /* Hidden paths: an empty read-only folder (or /dev/null for a file)
-     * over what /usr would otherwise show, such as a dataset's labels. */
-    for (int i = 0; request->hidden_paths && request->hidden_paths[i]; i++) {
-        struct stat info;
-        const char *path = request->hidden_paths[i];
-        bool covered = false;   /* inside an earlier one, which is empty now */
-        for (int j = 0; j < i; j++) {
-            size_t length = strlen(request->hidden_paths[j]);
-            covered |= strncmp(path, request->hidden_paths[j], length) == 0
-                       && (path[length] == '/' || path[length] == '\0');
-        }
-        if (covered || stat(path, &info) != 0)
-            continue;
-        if (S_ISDIR(info.st_mode)) {
-            arg_add(b, "--tmpfs");
-            arg_add(b, path);
-            arg_add(b, "--remount-ro");
-            arg_add(b, path);
-        } else {
-            arg_add(b, "--ro-bind");
-            arg_add(b, "/dev/null");
-            arg_add(b, path);
-        }
-    }
-    /* Last: the root tmpfs itself becomes read-only (the mounts on it keep
-     * their own modes), so /work and /tmp are the only writable places. */
-    arg_add(b, "--remount-ro");
-    arg_add(b, "/");
+    add_view(b, view);
     arg_add(b, "--chdir");
     arg_add(b, "/work");
     if (seccomp) {
@@ -1246,15 +1192,17 @@ static nn_status prepare(run_state *s, dg_sandbox_result *result, nn_error *err)
         s->seccomp_program.filter = s->filter.code;
     }
 
-    if (s->own_namespaces) {
+    if (s->own_namespaces || s->bubblewrap) {
         status = dg_view_plan(&s->view, request, s->work, &local);
         if (status != NN_OK)
             return fail_run(result, err, status == NN_ERR_MEMORY ? status : NN_OK, "%s",
                             local.message);
+    }
+    if (s->own_namespaces) {
         snprintf(s->home, sizeof s->home, "HOME=/work");
     } else if (s->bubblewrap) {
         arg_buffer args = { 0 };
-        build_bwrap_args(&args, request, caps, s->work, caps->seccomp);
+        build_bwrap_args(&args, &s->view, caps, caps->seccomp);
         if (args.failed) {
             free(args.data);
             return fail_run(result, err, NN_ERR_MEMORY, "no memory for bubblewrap's arguments");

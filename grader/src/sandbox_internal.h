@@ -69,11 +69,12 @@ void dg_cgroup_remove_stale(const dg_sandbox_capabilities *capabilities);
 
 typedef enum dg_view_kind {
     DG_VIEW_ROOT,            /* private mounts, an empty tmpfs root, pivot_root */
-    DG_VIEW_BIND_READ_ONLY,  /* source (a host path under /oldroot) at target */
+    DG_VIEW_BIND_READ_ONLY,  /* source (a host path) at target */
     DG_VIEW_BIND_WRITABLE,   /* the work folder */
     DG_VIEW_SYMLINK,         /* target, a link whose text is source */
     DG_VIEW_DEVICE,          /* character device `device` at target */
-    DG_VIEW_TMPFS,           /* writable tmpfs at target, mount options in source */
+    DG_VIEW_TMPFS,           /* writable tmpfs of `size` bytes at target, mount
+                                options in source */
     DG_VIEW_EMPTY_FOLDER,    /* hidden folder: an empty read-only tmpfs over it */
     DG_VIEW_EMPTY_FILE,      /* hidden file: /dev/null over it */
     DG_VIEW_PROC,            /* the pid namespace's /proc */
@@ -86,6 +87,7 @@ typedef struct dg_view_step {
     char *source;
     char *target;            /* path inside the sandbox */
     dev_t device;
+    size_t size;
 } dg_view_step;
 
 /* The steps that build one run's filesystem, in order. */
@@ -97,8 +99,9 @@ typedef struct dg_view {
 } dg_view;
 
 /* Plans the view sandbox.h describes for request, with the work folder
- * `work` (a real path) at /work. Fails on memory or a read-only path that
- * does not resolve. */
+ * `work` (a real path) at /work: the steps our own pid 1 takes
+ * (dg_view_build), and bubblewrap's options (sandbox.c). Fails on memory
+ * or a read-only path that does not resolve. */
 nn_status dg_view_plan(dg_view *view, const dg_sandbox_request *request, const char *work,
                        nn_error *err);
 void dg_view_release(dg_view *view);

@@ -5,7 +5,8 @@
  * The plan is made in the grader (dg_view_plan: paths resolved, strings
  * allocated, hidden paths sorted out), the building in the child between
  * clone and exec (dg_view_build: system calls only, nothing allocated,
- * safe after a clone of a threaded process). The child is still root in
+ * safe after a clone of a threaded process). Under bubblewrap the same
+ * plan becomes bwrap's options (sandbox.c), so both show one view. The child is still root in
  * its new mount namespace, so it mounts directly; bubblewrap, which works
  * as an unprivileged user, needs a user namespace for the same job and
  * costs several milliseconds more per start (BENCHMARKS.md).
@@ -60,6 +61,7 @@ static void view_add(dg_view *view, dg_view_kind kind, const char *source, const
     dg_view_step *step = &view->steps[view->count];
     step->kind = kind;
     step->device = device;
+    step->size = 0;
     step->source = source ? strdup(source) : NULL;
     step->target = strdup(target);
     if ((source && step->source == NULL) || step->target == NULL) {
@@ -69,18 +71,6 @@ static void view_add(dg_view *view, dg_view_kind kind, const char *source, const
         return;
     }
     view->count++;
-}
-
-/* A host path as the child reaches it after pivot_root. */
-static void view_add_from_host(dg_view *view, dg_view_kind kind, const char *host_path,
-                               const char *target)
-{
-    char source[PATH_MAX + sizeof HOST_ROOT];
-    if ((size_t)snprintf(source, sizeof source, "%s%s", HOST_ROOT, host_path) >= sizeof source) {
-        view->failed = true;
-        return;
-    }
-    view_add(view, kind, source, target, 0);
 }
 
 /* /bin, /lib... are links into /usr on a merged-/usr system and real
@@ -100,7 +90,7 @@ static void add_system_folders(dg_view *view)
             link[n] = '\0';
             view_add(view, DG_VIEW_SYMLINK, link, tops[i], 0);
         } else if (S_ISDIR(info.st_mode)) {
-            view_add_from_host(view, DG_VIEW_BIND_READ_ONLY, tops[i], tops[i]);
+            view_add(view, DG_VIEW_BIND_READ_ONLY, tops[i], tops[i], 0);
         }
     }
 }
@@ -110,14 +100,14 @@ nn_status dg_view_plan(dg_view *view, const dg_sandbox_request *request, const c
 {
     memset(view, 0, sizeof *view);
     view_add(view, DG_VIEW_ROOT, NULL, "/", 0);
-    view_add_from_host(view, DG_VIEW_BIND_READ_ONLY, "/usr", "/usr");
+    view_add(view, DG_VIEW_BIND_READ_ONLY, "/usr", "/usr", 0);
     add_system_folders(view);
     /* Debian resolves libopenblas.so.0 and libblas.so.3 through
      * /etc/alternatives; the loader's cache names the multiarch folders. */
     static const char *const etc_paths[] = { "/etc/ld.so.cache", "/etc/alternatives" };
     for (size_t i = 0; i < sizeof etc_paths / sizeof etc_paths[0]; i++)
         if (access(etc_paths[i], F_OK) == 0)
-            view_add_from_host(view, DG_VIEW_BIND_READ_ONLY, etc_paths[i], etc_paths[i]);
+            view_add(view, DG_VIEW_BIND_READ_ONLY, etc_paths[i], etc_paths[i], 0);
     /* Only the harmless character devices, numbered as the host numbers
      * them; no pts, no shm, no console. */
     static const char *const devices[] = { "/dev/null", "/dev/zero", "/dev/full", "/dev/random",
@@ -133,7 +123,9 @@ nn_status dg_view_plan(dg_view *view, const dg_sandbox_request *request, const c
     char tmp_options[64];
     snprintf(tmp_options, sizeof tmp_options, "mode=1777,size=%zu", tmp_size);
     view_add(view, DG_VIEW_TMPFS, tmp_options, "/tmp", 0);
-    view_add_from_host(view, DG_VIEW_BIND_WRITABLE, work, "/work");
+    if (!view->failed)
+        view->steps[view->count - 1].size = tmp_size;
+    view_add(view, DG_VIEW_BIND_WRITABLE, work, "/work", 0);
 
     for (int i = 0; request->read_only_paths && request->read_only_paths[i]; i++) {
         char real[PATH_MAX];
@@ -143,7 +135,7 @@ nn_status dg_view_plan(dg_view *view, const dg_sandbox_request *request, const c
             return nn_error_set(err, NN_ERR_IO, "read-only path %s: %s",
                                 request->read_only_paths[i], strerror(saved));
         }
-        view_add_from_host(view, DG_VIEW_BIND_READ_ONLY, real, real);
+        view_add(view, DG_VIEW_BIND_READ_ONLY, real, real, 0);
     }
     /* Hidden paths: an empty read-only folder (or /dev/null for a file)
      * over what /usr would otherwise show, such as a dataset's labels. */
@@ -265,10 +257,19 @@ static int make_mount_point(const char *target, bool folder)
 
 static int bind_path(const dg_view_step *step, unsigned long flags)
 {
-    struct stat info;
-    if (stat(step->source, &info) != 0 || make_mount_point(step->target, S_ISDIR(info.st_mode)) != 0)
+    /* the host's tree is under /oldroot since pivot_root */
+    char source[PATH_MAX + sizeof HOST_ROOT];
+    size_t length = strlen(step->source);
+    if (length >= PATH_MAX) {
+        errno = ENAMETOOLONG;
         return -1;
-    if (mount(step->source, step->target, NULL, MS_BIND, NULL) != 0)
+    }
+    memcpy(source, HOST_ROOT, sizeof HOST_ROOT - 1);
+    memcpy(source + sizeof HOST_ROOT - 1, step->source, length + 1);
+    struct stat info;
+    if (stat(source, &info) != 0 || make_mount_point(step->target, S_ISDIR(info.st_mode)) != 0)
+        return -1;
+    if (mount(source, step->target, NULL, MS_BIND, NULL) != 0)
         return -1;
     /* A bind takes the flags only on a second, remounting call. */
     return mount(NULL, step->target, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | flags,
