@@ -3,8 +3,10 @@
 #   make            build libnnref (float and double) and the dlgrade program
 #   make demo       install missing packages, build, run the main job
 #   make test       install missing packages, build, run every test: the
-#                   float and double builds, then once under ASan + UBSan,
-#                   then the student-template tests once (test-integration)
+#                   float and double builds, once under ASan + UBSan, and
+#                   the student-template tests once (test-integration); the
+#                   four runs go at once, as many as make has jobs, each
+#                   run's output shown whole when it ends
 #   make bench      timings (never asserted in tests)
 #   make clean
 #
@@ -17,8 +19,12 @@
 # variant per precision plus a sanitizer build; the sources are the same.
 
 # Build on every core unless the caller chose (make -jN overrides this).
+# Only the top make: the makes it starts share its jobs (make 4.3 does not
+# show them -j here, and forcing one would give each its own set).
+ifeq ($(MAKELEVEL),0)
 ifeq ($(filter -j%,$(MAKEFLAGS)),)
 MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
 endif
 
 CC      ?= cc
@@ -96,7 +102,7 @@ $(BUILD)/stubs/%.c: reference/src/%.c
 	@sed -e '/BEGIN SOLUTION (no stub)/,/END SOLUTION/d' \
 	     -e '/BEGIN SOLUTION/,/END SOLUTION/c\    return NN_ERR_NOT_IMPLEMENTED;' $< > $@
 
-.PHONY: all demo test test-unit test-asan test-integration bench clean deps student-template install
+.PHONY: all demo test test-unit test-float test-double test-asan test-integration bench clean deps student-template install
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/float/libnnref.a $(BUILD)/double/libnnref.a \
@@ -190,19 +196,32 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo $(BUILD)
 
-# Each runner prints Check's own summary line; CK_FORK=yes isolates crashes.
+# Four test runs: test-integration, test-asan, test-double, test-float.
+# `make test` starts them in one make, longest first, so that they share
+# the cores with each other and with the builds they wait for (every core
+# by default, see MAKEFLAGS above; the sanitizer build compiles while the
+# first runs go), and --output-sync prints each run whole when it ends.
+# Each run's last line is Check's summary of all its suites; CK_FORK=yes
+# isolates crashes (and check-all runs each suite in a process of its own,
+# reference/tests/test_main.c says why).
 test: deps
-	@$(MAKE) --no-print-directory test-unit
-	@$(MAKE) --no-print-directory test-asan
-	@$(MAKE) --no-print-directory test-integration
+	@$(MAKE) --no-print-directory --output-sync=target \
+	    test-integration test-asan test-double test-float
 
-test-unit: $(BUILD)/float/check-all $(BUILD)/double/check-all all
+test-unit:
+	@$(MAKE) --no-print-directory --output-sync=target test-double test-float
+
+# The grading tests of every build run build/double/dlgrade and its runner
+# kit (grader/tests/check_grade.c): `all` for each.
+test-float: $(BUILD)/float/check-all all
 	@echo "== unit tests, float build"
 	CK_FORK=yes $(BUILD)/float/check-all
+
+test-double: $(BUILD)/double/check-all all
 	@echo "== unit tests, double build"
 	CK_FORK=yes $(BUILD)/double/check-all
 
-test-asan: $(BUILD)/asan/check-all $(BUILD)/asan/dlgrade
+test-asan: $(BUILD)/asan/check-all $(BUILD)/asan/dlgrade all
 	@echo "== unit tests, double build under AddressSanitizer + UBSan"
 	CK_FORK=yes ASAN_OPTIONS=detect_leaks=1 $(BUILD)/asan/check-all
 
