@@ -205,14 +205,17 @@ demo: deps
 	@scripts/demo $(BUILD)
 
 # Four test runs: test-integration, test-asan, test-double, test-float.
-# `make test` starts them in one make, longest first, so that they share
-# the cores with each other and with the builds they wait for (every core
-# by default, see MAKEFLAGS above; the sanitizer build compiles while the
-# first runs go), and --output-sync prints each run whole when it ends.
-# Each run's last line is Check's summary of all its suites; CK_FORK=yes
-# isolates crashes (and check-all runs each suite in a process of its own,
-# reference/tests/test_main.c says why).
+# `make test` builds the float and double programs first, on every core
+# (see MAKEFLAGS above), then starts the runs in one make, longest first:
+# the integration tests start at once and the sanitizer build compiles
+# beside them, then the other runs take the cores as they free up.
+# (Asked for in one make, every object of the three builds would be
+# compiled before any run could start.) --output-sync prints each run
+# whole when it ends; each run's last line is Check's summary of all its
+# suites; CK_FORK=yes isolates crashes (and check-all runs each suite in a
+# process of its own, reference/tests/test_main.c says why).
 test: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/double/check-all $(BUILD)/float/check-all
 	@$(MAKE) --no-print-directory --output-sync=target \
 	    test-integration test-asan test-double test-float
 
