@@ -205,17 +205,18 @@ demo: deps
 	@scripts/demo $(BUILD)
 
 # Four test runs: test-integration, test-asan, test-double, test-float.
-# `make test` builds the float and double programs first, on every core
-# (see MAKEFLAGS above), then starts the runs in one make, longest first:
-# the integration tests start at once and the sanitizer build compiles
-# beside them, then the other runs take the cores as they free up.
-# (Asked for in one make, every object of the three builds would be
-# compiled before any run could start.) --output-sync prints each run
-# whole when it ends; each run's last line is Check's summary of all its
-# suites; CK_FORK=yes isolates crashes (and check-all runs each suite in a
-# process of its own, reference/tests/test_main.c says why).
+# `make test` builds the three builds first, on every core (see MAKEFLAGS
+# above), then makes the runs in one make, as many at once as it has jobs,
+# longest first: the integration tests and the sanitizer run, then the
+# double and float runs as the first ones end.
+# --output-sync prints each run whole when it ends; each run's last line
+# is Check's summary of all its suites; CK_FORK=yes isolates crashes (and
+# check-all runs each suite in a process of its own, test_main.c says why).
+TEST_PROGRAMS := all $(BUILD)/float/check-all $(BUILD)/double/check-all \
+                 $(BUILD)/asan/check-all $(BUILD)/asan/dlgrade
+
 test: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/double/check-all $(BUILD)/float/check-all
+	@$(MAKE) --no-print-directory $(TEST_PROGRAMS)
 	@$(MAKE) --no-print-directory --output-sync=target \
 	    test-integration test-asan test-double test-float
 
