@@ -4,9 +4,10 @@
 #   make demo       install missing packages, build, run the main job
 #   make test       install missing packages, build, run every test: the
 #                   float and double builds, once under ASan + UBSan, and
-#                   the student-template tests once (test-integration); the
-#                   four runs go at once, as many as make has jobs, each
-#                   run's output shown whole when it ends
+#                   the student-template tests once (test-integration);
+#                   after the builds the four runs share the cores, as many
+#                   at once as make has jobs, each one's output shown whole
+#                   when it ends
 #   make bench      timings (never asserted in tests)
 #   make clean
 #
