@@ -17,10 +17,13 @@
  * A fresh process per suite keeps every test's start as small as a run of
  * that suite alone.
  *
- * Everything runs in this one process instead when CK_FORK=no (a debugger
- * sees no fork) or when Check is asked for a log file (CK_LOG_FILE_NAME,
- * CK_XML_LOG_FILE_NAME, CK_TAP_LOG_FILE_NAME: one file for the whole run,
- * which suites in separate processes would each overwrite).
+ * Everything runs in this one process instead, as Check runs it, when one
+ * suite is named, when CK_FORK=no (a debugger sees no fork), when
+ * CK_RUN_SUITE or CK_RUN_CASE picks the tests (a few, and no empty summary
+ * from every other suite), or when Check is asked for a log file
+ * (CK_LOG_FILE_NAME, CK_XML_LOG_FILE_NAME, CK_TAP_LOG_FILE_NAME: one file
+ * for the whole run, which suites in separate processes would each
+ * overwrite).
  */
 #include <check.h>
 #include <errno.h>
@@ -70,9 +73,10 @@ static bool one_process_wanted(void)
     const char *fork_mode = getenv("CK_FORK");
     if (fork_mode != NULL && strcmp(fork_mode, "no") == 0)
         return true;
-    const char *logs[] = { "CK_LOG_FILE_NAME", "CK_XML_LOG_FILE_NAME", "CK_TAP_LOG_FILE_NAME" };
-    for (size_t i = 0; i < sizeof logs / sizeof logs[0]; i++)
-        if (getenv(logs[i]) != NULL && getenv(logs[i])[0] != '\0')
+    const char *settings[] = { "CK_RUN_SUITE", "CK_RUN_CASE", "CK_LOG_FILE_NAME",
+                               "CK_XML_LOG_FILE_NAME", "CK_TAP_LOG_FILE_NAME" };
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+        if (getenv(settings[i]) != NULL && getenv(settings[i])[0] != '\0')
             return true;
     return false;
 }
