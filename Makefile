@@ -3,8 +3,11 @@
 #   make            build libnnref (float and double) and the dlgrade program
 #   make demo       install missing packages, build, run the main job
 #   make test       install missing packages, build, run every test: the
-#                   float and double builds, then once under ASan + UBSan,
-#                   then the student-template tests once (test-integration)
+#                   float and double builds, once under ASan + UBSan, and
+#                   the student-template tests once (test-integration);
+#                   after the builds the four runs share the cores, as many
+#                   at once as make has jobs, each one's output shown whole
+#                   when it ends
 #   make bench      timings (never asserted in tests)
 #   make clean
 #
@@ -17,8 +20,12 @@
 # variant per precision plus a sanitizer build; the sources are the same.
 
 # Build on every core unless the caller chose (make -jN overrides this).
+# Only the top make: the makes it starts share its jobs (make 4.3 does not
+# show them -j here, and forcing one would give each its own set).
+ifeq ($(MAKELEVEL),0)
 ifeq ($(filter -j%,$(MAKEFLAGS)),)
 MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
 endif
 
 CC      ?= cc
@@ -41,6 +48,13 @@ BASE_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARNINGS) -MMD -MP -fn
                -DDLGRADE_VERSION='"$(VERSION)"' \
                -Ireference/include -Igrader/src $(shell pkg-config --cflags $(PKGS) $(TESTPKG) 2>/dev/null)
 OPT_CFLAGS  ?= -O3 -march=native -g
+# The test programs' own code (check_*.c, test_main.c, fixture.c) is
+# compiled at -O1, as in the sanitizer build: they test the libraries
+# built with OPT_CFLAGS, their loops are not what is timed, and -O1
+# compiles them in half the time of -O3 (more than half of a clean build
+# was the tests). Floating-point results do not depend on the level
+# (contraction is off, no -ffast-math).
+TEST_OPT_CFLAGS ?= -O1
 LIBS        := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 TEST_LIBS   := $(shell pkg-config --libs $(TESTPKG) 2>/dev/null)
 
@@ -96,7 +110,7 @@ $(BUILD)/stubs/%.c: reference/src/%.c
 	@sed -e '/BEGIN SOLUTION (no stub)/,/END SOLUTION/d' \
 	     -e '/BEGIN SOLUTION/,/END SOLUTION/c\    return NN_ERR_NOT_IMPLEMENTED;' $< > $@
 
-.PHONY: all demo test test-unit test-asan test-integration bench clean deps student-template install
+.PHONY: all demo test test-unit test-float test-double test-asan test-integration bench clean deps student-template install
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/float/libnnref.a $(BUILD)/double/libnnref.a \
@@ -111,7 +125,7 @@ define variant_rules
 $(BUILD)/$(1)/%.o: %.c
 	@mkdir -p $$(@D)
 	@echo "  CC [$(1)] $$<"
-	@$$(CC) $$(CFLAGS_$(1)) $$(REFERENCE_ONLY_FLAGS) -I$(BUILD)/$(1) -c $$< -o $$@
+	@$$(CC) $$(CFLAGS_$(1)) $$(REFERENCE_ONLY_FLAGS) $$(TEST_FLAGS) -I$(BUILD)/$(1) -c $$< -o $$@
 
 $(BUILD)/$(1)/libnnref.a: $(call objects,$(1),$(REF_SRC))
 	@rm -f $$@
@@ -121,6 +135,7 @@ $(BUILD)/$(1)/libnnref.a: $(call objects,$(1),$(REF_SRC))
 # Only libnnref's own objects see the macro (never the tests, the stubs or
 # the kit's copies below).
 $(call objects,$(1),$(REF_SRC)): REFERENCE_ONLY_FLAGS := -DNN_REFERENCE_ONLY
+$(call objects,$(1),$(TEST_SUPPORT) $(REF_TESTS) $(GRADER_TESTS)): TEST_FLAGS := $(TEST_OPT_CFLAGS)
 
 $(BUILD)/$(1)/kit/%.o: %.c
 	@mkdir -p $$(@D)
@@ -190,19 +205,36 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo $(BUILD)
 
-# Each runner prints Check's own summary line; CK_FORK=yes isolates crashes.
-test: deps
-	@$(MAKE) --no-print-directory test-unit
-	@$(MAKE) --no-print-directory test-asan
-	@$(MAKE) --no-print-directory test-integration
+# Four test runs: test-integration, test-asan, test-double, test-float.
+# `make test` builds the three builds first, on every core (see MAKEFLAGS
+# above), then makes the runs in one make, as many at once as it has jobs,
+# longest first: the integration tests and the sanitizer run, then the
+# double and float runs as the first ones end.
+# --output-sync prints each run whole when it ends; each run's last line
+# is Check's summary of all its suites; CK_FORK=yes isolates crashes (and
+# check-all runs each suite in a process of its own, test_main.c says why).
+TEST_PROGRAMS := all $(BUILD)/float/check-all $(BUILD)/double/check-all \
+                 $(BUILD)/asan/check-all $(BUILD)/asan/dlgrade
 
-test-unit: $(BUILD)/float/check-all $(BUILD)/double/check-all all
+test: deps
+	@$(MAKE) --no-print-directory $(TEST_PROGRAMS)
+	@$(MAKE) --no-print-directory --output-sync=target \
+	    test-integration test-asan test-double test-float
+
+test-unit:
+	@$(MAKE) --no-print-directory --output-sync=target test-double test-float
+
+# The grading tests of every build run build/double/dlgrade and its runner
+# kit (grader/tests/check_grade.c): `all` for each.
+test-float: $(BUILD)/float/check-all all
 	@echo "== unit tests, float build"
 	CK_FORK=yes $(BUILD)/float/check-all
+
+test-double: $(BUILD)/double/check-all all
 	@echo "== unit tests, double build"
 	CK_FORK=yes $(BUILD)/double/check-all
 
-test-asan: $(BUILD)/asan/check-all $(BUILD)/asan/dlgrade
+test-asan: $(BUILD)/asan/check-all $(BUILD)/asan/dlgrade all
 	@echo "== unit tests, double build under AddressSanitizer + UBSan"
 	CK_FORK=yes ASAN_OPTIONS=detect_leaks=1 $(BUILD)/asan/check-all
 

@@ -681,6 +681,11 @@ Suite *batch_suite(void);
 Suite *batch_suite(void)
 {
     Suite *suite = suite_create("batch");
+#if !LONG_RUNS
+    fprintf(stderr, "batch_suite: the class gradings run in the double builds (`make "
+                    "test-double`, and `make test-asan` with its own dlgrade); this build runs "
+                    "the refusals\n");
+#endif
     TCase *refusals = tcase_create("refusals");
     tcase_set_timeout(refusals, 30);
     tcase_add_test(refusals, missing_submissions_folder_is_exit_2_naming_it);

@@ -1524,6 +1524,11 @@ Suite *grade_suite(void);
 Suite *grade_suite(void)
 {
     Suite *suite = suite_create("grade");
+#if !LONG_RUNS
+    fprintf(stderr, "grade_suite: the hostile corpus and the whole runs run once, in the double "
+                    "build without sanitizers (`make test-double`); this build runs the refusals "
+                    "of broken input\n");
+#endif
     config_case_count = list_cases(config_cases, CORPUS "/configs");
 
     TCase *inputs = tcase_create("broken input");
