@@ -355,6 +355,21 @@ START_TEST(program_that_ignores_its_input_is_not_blocked)
 }
 END_TEST
 
+START_TEST(exit_status_above_128_is_not_mistaken_for_a_signal)
+{
+    /* The grader's own pid 1 passes on the exact wait status; only
+     * bubblewrap folds a signal into 128 + N (sandbox.h). */
+    require(probed.namespaces && !probed.bubblewrap, "the grader's own namespaces");
+    dg_sandbox_limits limits = small_limits();
+    dg_sandbox_result result;
+    run_script(&result, "exit 139", &limits);
+    assert_status(&result, DG_SANDBOX_EXITED);
+    ck_assert_int_eq(result.exit_code, 139);
+    ck_assert_int_eq(result.signal, 0);
+    dg_sandbox_result_release(&result);
+}
+END_TEST
+
 /* ---- limits --------------------------------------------------------------- */
 
 START_TEST(cpu_loop_is_killed_at_the_cpu_limit)
@@ -862,6 +877,7 @@ Suite *sandbox_suite(void)
     tcase_add_test(basics, probe_finds_every_mechanism_on_this_machine);
     tcase_add_test(basics, probe_without_a_way_to_namespaces_says_the_network_is_open);
     tcase_add_test(basics, exit_code_stdout_and_stderr_are_captured);
+    tcase_add_test(basics, exit_status_above_128_is_not_mistaken_for_a_signal);
     tcase_add_test(basics, large_input_and_outputs_flow_without_deadlock);
     tcase_add_test(basics, program_that_ignores_its_input_is_not_blocked);
     tcase_add_test(basics, cpu_loop_is_killed_at_the_cpu_limit);
